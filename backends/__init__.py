@@ -1,0 +1,1 @@
+"""Backend adapters, one package per framework; see `benchbench.backend` for the contract."""

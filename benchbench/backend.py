@@ -1,0 +1,285 @@
+"""The backend contract: what every adapter in `backends/<name>/` provides.
+
+The model layer (layers, losses, models, the fit loop) is written once against this contract and
+never imports a framework. An adapter is a package with the same modules as every other one:
+
+- ``core.py``: device placement, seeding, conversion to and from NumPy, synchronisation,
+  variables, ``value_and_grad`` and ``evaluate`` (used by the op tests).
+- ``nn.py``: the tensor ops listed in `OPS`, as plain functions of backend tensors.
+- ``trainer.py``: the compiled train step and predict step.
+- ``__init__.py``: ``probe() -> BackendInfo`` (cheap, never raises) and ``Backend`` (a subclass of
+  `BackendBase`).
+
+Tensors are whatever the framework uses (``torch.Tensor``, ``tf.Tensor``, a JAX array, a PyTensor
+variable, the NumPy backend's tape node). Layers only pass them between ops.
+
+Layouts are Keras's: channels-last activations (``NHWC`` / ``NWC``), Dense kernels ``(in, out)``
+and convolution kernels ``(k..., in, out)``. An adapter that prefers another layout converts
+inside its ops, so weights move between backends unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from benchbench.errors import BenchbenchError
+
+Tensor = Any
+Padding = str  # 'valid' or 'same', with Keras/TensorFlow's 'same' rule (extra padding after)
+
+#: Every op a backend's ``nn`` module must define, with its signature. Gradients are required for
+#: all of them except those in `NON_DIFFERENTIABLE_OPS`.
+OPS: dict[str, str] = {
+    # elementwise, unary
+    "negative": "negative(x)",
+    "exp": "exp(x)",
+    "log": "log(x)",
+    "log1p": "log1p(x)",
+    "sqrt": "sqrt(x)",
+    "square": "square(x)",
+    "abs": "abs(x)",
+    "relu": "relu(x)",
+    "sigmoid": "sigmoid(x)",
+    "tanh": "tanh(x)",
+    "softmax": "softmax(x): over the last axis",
+    "log_softmax": "log_softmax(x): over the last axis",
+    "clip": "clip(x, lo, hi): lo and hi are Python floats; gradient 0 outside [lo, hi]",
+    # elementwise, binary, NumPy broadcasting
+    "add": "add(a, b)",
+    "subtract": "subtract(a, b)",
+    "multiply": "multiply(a, b)",
+    "divide": "divide(a, b)",
+    "maximum": "maximum(a, b)",
+    # reductions
+    "sum": "sum(x, axis=None, keepdims=False)",
+    "mean": "mean(x, axis=None, keepdims=False)",
+    "argmax": "argmax(x, axis=-1): int tensor",
+    # linear algebra and neural-network ops
+    "matmul": "matmul(a, b): 2-D a (n, k) times 2-D b (k, m)",
+    "bias_add": "bias_add(x, b): adds b (c,) along the last axis",
+    "conv1d": "conv1d(x, kernel, stride, padding): x (n, w, c), kernel (k, c, f)",
+    "conv2d": "conv2d(x, kernel, strides, padding): x (n, h, w, c), kernel (kh, kw, c, f)",
+    "max_pool1d": "max_pool1d(x, pool_size, stride, padding)",
+    "max_pool2d": "max_pool2d(x, pool_size, strides, padding): pool_size and strides are pairs",
+    "reshape": "reshape(x, shape): shape may hold one -1",
+    "concatenate": "concatenate(tensors, axis)",
+    "dropout": "dropout(x, rate, rng): inverted dropout, rng from `BackendBase.step_rng`",
+    # no gradient
+    "one_hot": "one_hot(labels, num_classes): float32, labels an int tensor",
+    "equal": "equal(a, b): float32 1.0 where equal, else 0.0",
+    "greater": "greater(a, b): float32 1.0 where a > b, else 0.0",
+    "cast_float": "cast_float(x): float32",
+}
+
+NON_DIFFERENTIABLE_OPS = frozenset({"argmax", "one_hot", "equal", "greater", "cast_float"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; layers and workloads consult these, never a backend's name.
+
+    Attributes:
+        devices: device kinds it can target at all ('cpu', 'gpu'); whether a GPU is present is
+            checked when the device is selected.
+        compiled_step: the train step is traced/compiled, so the first call includes compile time.
+        stateful_rng: dropout draws from a framework-held generator, so the ``rng`` passed to ops
+            is ignored (False: the rng argument carries the randomness, as in JAX).
+        engine: the library that actually runs (e.g. 'pytensor' behind 'theano').
+    """
+
+    devices: tuple[str, ...] = ("cpu",)
+    compiled_step: bool = False
+    stateful_rng: bool = True
+    engine: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendInfo:
+    """Result of probing a backend without importing its framework for real use.
+
+    Attributes:
+        name: registry name.
+        available: whether it can be selected here.
+        version: version of the engine, if installed.
+        engine: the library behind the name.
+        reason: why it is unavailable ('' if available).
+        remedy: what to do about it ('' if available).
+        devices: device kinds the adapter supports.
+        reference: True for a reference lane (``native:*``, ``keras3:*``), not a benchbench adapter.
+    """
+
+    name: str
+    available: bool
+    version: str = ""
+    engine: str = ""
+    reason: str = ""
+    remedy: str = ""
+    devices: tuple[str, ...] = ("cpu",)
+    reference: bool = False
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@runtime_checkable
+class TrainStep(Protocol):
+    """One optimisation step over one batch, compiled once per model."""
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """Runs forward, backward and the optimizer update on a batch.
+
+        Args:
+            x: the input batch as a float32 NumPy array.
+            y: the target batch (float32 one-hot, int labels, or float targets).
+
+        Returns:
+            The batch's mean loss and metric as Python floats. Reading them finishes the step's
+            device work, so a caller may read a clock right after.
+        """
+
+
+@runtime_checkable
+class PredictStep(Protocol):
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Runs the model in inference mode on a batch and returns the output as NumPy."""
+
+
+class BackendBase:
+    """Base class of every adapter's ``Backend``.
+
+    Subclasses set the class attributes and implement the methods below; the ops of `OPS` are
+    bound from the adapter's ``nn`` module at construction so that ``K.relu(x)`` works on an
+    instance ``K`` exactly like a Keras 2 backend module.
+
+    Args:
+        device: 'cpu' or 'gpu'.
+        seed: seed for the framework's own random generators (dropout).
+        threads: if given, the number of CPU threads the framework may use.
+
+    Raises:
+        DeviceUnavailable: the device is not usable with this backend here.
+    """
+
+    name: str = ""
+    capabilities: Capabilities = Capabilities()
+    nn_module: str = ""
+
+    def __init__(self, device: str = "cpu", seed: int = 0, threads: int | None = None):
+        nn = importlib.import_module(self.nn_module)
+        missing = [op for op in OPS if not hasattr(nn, op)]
+        if missing:
+            raise BenchbenchError(
+                f"backend {self.name!r} does not implement ops {missing} of the contract"
+            )
+        for op in OPS:
+            setattr(self, op, getattr(nn, op))
+        self.device = device
+        self.seed = seed
+        self.threads = threads
+        self.setup(device, seed, threads)
+
+    def __repr__(self) -> str:
+        return f"<benchbench backend {self.name} on {self.device}>"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def setup(self, device: str, seed: int, threads: int | None) -> None:
+        """Selects the device, seeds the framework and sets its thread count."""
+        raise NotImplementedError
+
+    def info(self) -> dict:
+        """Returns engine, version and device details for the results' environment record."""
+        raise NotImplementedError
+
+    def synchronize(self) -> None:
+        """Blocks until all device work queued so far is finished; timers read after this."""
+
+    # -- tensors and variables -------------------------------------------------------------------
+
+    def convert(self, array: np.ndarray) -> Tensor:
+        """Returns a tensor on this backend's device holding `array` (dtype kept)."""
+        raise NotImplementedError
+
+    def to_numpy(self, tensor: Tensor) -> np.ndarray:
+        """Returns a tensor's value as a NumPy array (synchronising if needed)."""
+        raise NotImplementedError
+
+    def variable(self, value: np.ndarray, name: str) -> Any:
+        """Creates a trainable variable initialised to `value` (float32)."""
+        raise NotImplementedError
+
+    def get_value(self, var: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def set_value(self, var: Any, value: np.ndarray) -> None:
+        raise NotImplementedError
+
+    # -- functions of tensors (op tests and one-off evaluation) ----------------------------------
+
+    def evaluate(self, fn: Callable[..., Tensor], *arrays: np.ndarray) -> np.ndarray:
+        """Calls ``fn`` on the arrays converted to tensors and returns its result as NumPy."""
+        raise NotImplementedError
+
+    def value_and_grad(
+        self, fn: Callable[..., Tensor], *arrays: np.ndarray
+    ) -> tuple[float, list[np.ndarray]]:
+        """Returns ``fn(*arrays)`` (a scalar) and its gradient with respect to every argument."""
+        raise NotImplementedError
+
+    # -- randomness ------------------------------------------------------------------------------
+
+    def step_rng(self, step: Any) -> Any:
+        """Returns the rng handed to ``dropout`` at a training step; ``fold_rng`` derives one per
+        layer. Backends with ``stateful_rng`` return None."""
+        return None
+
+    def fold_rng(self, rng: Any, index: int) -> Any:
+        return rng
+
+    # -- compiled programs -----------------------------------------------------------------------
+
+    def make_train_step(
+        self,
+        forward: Callable[..., Tensor],
+        loss: Callable[[Tensor, Tensor], Tensor],
+        metric: Callable[[Tensor, Tensor], Tensor] | None,
+        optimizer: Any,
+        params: Sequence[Any],
+    ) -> TrainStep:
+        """Builds the compiled training step.
+
+        Args:
+            forward: ``forward(params, x, training, rng) -> output``, the model's computation;
+                ``params`` are the tensors to use in place of the variables.
+            loss: ``loss(y_true, y_pred) -> scalar`` (mean over the batch), written with ops.
+            metric: ``metric(y_true, y_pred) -> scalar`` or None.
+            optimizer: a `benchbench.optimizers.Optimizer`; the adapter keeps its slots and calls
+                its ``update`` with the framework's arithmetic.
+            params: the variables made by `variable`, in model order.
+
+        Returns:
+            A `TrainStep`. Variables hold the updated weights after every call.
+        """
+        raise NotImplementedError
+
+    def make_test_step(
+        self,
+        forward: Callable[..., Tensor],
+        loss: Callable[[Tensor, Tensor], Tensor],
+        metric: Callable[[Tensor, Tensor], Tensor] | None,
+        params: Sequence[Any],
+    ) -> TrainStep:
+        """Builds the compiled evaluation step: like the train step, with ``training=False`` and
+        no update. Returns the batch's mean loss and metric as Python floats."""
+        raise NotImplementedError
+
+    def make_predict_step(
+        self, forward: Callable[..., Tensor], params: Sequence[Any]
+    ) -> PredictStep:
+        """Builds the compiled inference step (``training=False``)."""
+        raise NotImplementedError

@@ -1,0 +1,112 @@
+"""The backend registry: known names, cheap availability probes, lazy selection.
+
+Nothing here imports a framework until `get_backend` is called for it. Probing uses the
+adapter's own ``probe()``, which checks importability without building anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+
+from benchbench.backend import BackendBase, BackendInfo
+from benchbench.errors import BackendUnavailable, UnknownNameError
+
+#: Registry name -> the adapter package. Order is the order of reports and of ``--backend all``.
+BACKENDS: dict[str, str] = {
+    "tensorflow": "backends.tensorflow",
+    "theano": "backends.theano",
+    "cntk": "backends.cntk",
+    "torch": "backends.torch",
+    "jax": "backends.jax",
+    "numpy": "backends.numpy",
+}
+
+ENV_VAR = "BENCHBENCH_BACKEND"
+DEFAULT_BACKEND = "numpy"
+
+
+def backend_names() -> list[str]:
+    """Every backend name benchbench knows, available here or not."""
+    return list(BACKENDS)
+
+
+def check_name(name: str) -> str:
+    """Returns `name` if it is a known backend; raises `UnknownNameError` listing them if not."""
+    if name not in BACKENDS:
+        raise UnknownNameError("backend", name, BACKENDS)
+    return name
+
+
+def probe(name: str) -> BackendInfo:
+    """Reports whether a backend can be used here, never raising for an unavailable one."""
+    module = importlib.import_module(BACKENDS[check_name(name)])
+    return module.probe()
+
+
+def available_backends() -> list[str]:
+    return [name for name in BACKENDS if probe(name).available]
+
+
+def get_backend(
+    name: str | None = None, device: str = "cpu", seed: int = 0, threads: int | None = None
+) -> BackendBase:
+    """Selects a backend by name and returns a ready instance.
+
+    Args:
+        name: a registry name; defaults to ``$BENCHBENCH_BACKEND``, then 'numpy'.
+        device: 'cpu' or 'gpu'.
+        seed: seed for the framework's generators.
+        threads: CPU threads the framework may use (None: its default).
+
+    Raises:
+        UnknownNameError: the name is not a known backend (the message lists them).
+        BackendUnavailable: the backend is known but cannot run here (with reason and remedy).
+        DeviceUnavailable: the device cannot be used by this backend here.
+    """
+    name = check_name(name or os.environ.get(ENV_VAR) or DEFAULT_BACKEND)
+    info = probe(name)
+    if not info.available:
+        raise BackendUnavailable(name, info.reason, info.remedy)
+    module = importlib.import_module(BACKENDS[name])
+    return module.Backend(device=device, seed=seed, threads=threads)
+
+
+_default: BackendBase | None = None
+
+
+def set_backend(
+    name: str, device: str = "cpu", seed: int = 0, threads: int | None = None
+) -> BackendBase:
+    """Selects the process's default backend, used by `compile` when none is given."""
+    global _default
+    _default = get_backend(name, device=device, seed=seed, threads=threads)
+    return _default
+
+
+def default_backend() -> BackendBase:
+    """The process's default backend: `set_backend`'s, else ``$BENCHBENCH_BACKEND``, else numpy."""
+    global _default
+    if _default is None:
+        _default = get_backend(None)
+    return _default
+
+
+def missing_module_info(
+    name: str, module: str, extra: str, engine: str = "", devices: tuple[str, ...] = ("cpu",)
+) -> BackendInfo | None:
+    """Returns an unavailable `BackendInfo` if `module` cannot be found, else None.
+
+    Used by adapters' ``probe()`` so that the remedy always names the extra to install.
+    """
+    if importlib.util.find_spec(module) is not None:
+        return None
+    return BackendInfo(
+        name=name,
+        available=False,
+        engine=engine or module,
+        reason=f"the Python package {module!r} is not installed",
+        remedy=f"install it with: pip install 'benchbench[{extra}]'",
+        devices=devices,
+    )
