@@ -65,4 +65,4 @@ class Core:
         inputs = [self.convert(a).requires_grad_(True) for a in arrays]
         out = fn(*inputs)
         grads = torch.autograd.grad(out, inputs, allow_unused=True, materialize_grads=True)
-        return float(out), [self.to_numpy(g) for g in grads]
+        return out.item(), [self.to_numpy(g) for g in grads]
