@@ -1,0 +1,291 @@
+"""Result records: the only interface between running benchmarks and reporting on them.
+
+Layout on disk::
+
+    results/<machine>/<run-id>/manifest.json      the run: plan, arguments, environment
+    results/<machine>/<run-id>/<cell-id>.json     one file per cell (backend x workload x device
+                                                  x repeat), written atomically
+
+Every file carries ``schema_version``. Readers skip files that are corrupt or of a newer schema
+with a warning, so one bad file never hides the rest. Nothing here imports a framework.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import statistics
+import tempfile
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+#: Cell outcomes. Only 'ok' cells carry timings; the others carry a reason.
+STATUSES = ("ok", "failed", "timeout", "skipped", "unavailable", "interrupted")
+
+
+class ResultsWarning(UserWarning):
+    """A results file that was skipped (corrupt, unknown schema, not a result)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CellSpec:
+    """What one worker process runs. Goes to the worker as JSON."""
+
+    backend: str
+    workload: str
+    device: str = "cpu"
+    repeat: int = 0
+    epochs: int | None = None
+    batch_size: int | None = None
+    quick: bool = False
+    synthetic: bool = False
+    threads: int | None = None
+    seed: int = 0
+    timeout: float | None = None
+    verbose: bool = False
+
+    @property
+    def cell_id(self) -> str:
+        """A file-name-safe id, unique within a run."""
+        raw = f"{self.workload}--{self.backend}--{self.device}--r{self.repeat}"
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", raw)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(workload, backend, device): what repeats share."""
+        return (self.workload, self.backend, self.device)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CellSpec:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochRecord:
+    """One epoch. Times in seconds; ``train_time`` excludes validation."""
+
+    epoch: int
+    train_time: float
+    val_time: float | None = None
+    loss: float | None = None
+    accuracy: float | None = None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    steps: int = 0
+    step_time_sum: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EpochRecord:
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """Timing summary of a cell.
+
+    Attributes:
+        first_epoch_time: the first epoch's training time (includes graph building and
+            compilation on backends that compile).
+        steady_epoch_times: training time of every later epoch.
+        epoch_time: median of ``steady_epoch_times`` (the first epoch if there is no other).
+        step_time_median: median per-step time over the steady-state epochs.
+        step_time_p90: 90th percentile of the same.
+        throughput: training samples per second in the steady state.
+        setup_time: data loading, model build and compile() before the first epoch.
+        samples_per_epoch: training samples per epoch.
+    """
+
+    first_epoch_time: float
+    steady_epoch_times: list[float]
+    epoch_time: float
+    step_time_median: float
+    step_time_p90: float
+    throughput: float
+    setup_time: float
+    samples_per_epoch: int
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Timing:
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Memory:
+    """Peaks of the worker process: host from ``ru_maxrss``/``VmHWM``; GPU where exposed."""
+
+    peak_host_bytes: int
+    peak_gpu_bytes: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Memory:
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class CellResult:
+    """Everything recorded about one cell. Written as ``<cell-id>.json``."""
+
+    spec: CellSpec
+    status: str
+    machine: str
+    run_id: str
+    reason: str = ""
+    exit_code: int | None = None
+    stderr_tail: str = ""
+    epochs: list[EpochRecord] = dataclasses.field(default_factory=list)
+    timing: Timing | None = None
+    memory: Memory | None = None
+    accuracy_meaningful: bool = True
+    backend_info: dict = dataclasses.field(default_factory=dict)
+    workload_info: dict = dataclasses.field(default_factory=dict)
+    environment: dict = dataclasses.field(default_factory=dict)
+    started_at: str = ""
+    finished_at: str = ""
+    wall_time: float | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def final_val_accuracy(self) -> float | None:
+        if not self.epochs or not self.accuracy_meaningful:
+            return None
+        last = self.epochs[-1]
+        return last.val_accuracy if last.val_accuracy is not None else last.accuracy
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CellResult:
+        data = dict(data)
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {version!r}, this benchbench reads {SCHEMA_VERSION}")
+        data["spec"] = CellSpec.from_dict(data["spec"])
+        data["epochs"] = [EpochRecord.from_dict(e) for e in data.get("epochs", [])]
+        if data.get("timing") is not None:
+            data["timing"] = Timing.from_dict(data["timing"])
+        if data.get("memory") is not None:
+            data["memory"] = Memory.from_dict(data["memory"])
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# -- metrics: what reports show and `check` compares ---------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str
+    unit: str
+    higher_is_better: bool
+
+    def value(self, result: CellResult) -> float | None:
+        t, m = result.timing, result.memory
+        if result.status != "ok":
+            return None
+        getters = {
+            "epoch_time": lambda: t and t.epoch_time,
+            "first_epoch_time": lambda: t and t.first_epoch_time,
+            "step_time": lambda: t and t.step_time_median,
+            "throughput": lambda: t and t.throughput,
+            "val_accuracy": lambda: result.final_val_accuracy,
+            "peak_host_memory": lambda: m and m.peak_host_bytes,
+            "peak_gpu_memory": lambda: m and m.peak_gpu_bytes,
+        }
+        value = getters[self.name]()
+        return None if value is None else float(value)
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("epoch_time", "s/epoch (steady state)", "s", False),
+        Metric("first_epoch_time", "first epoch (incl. compile)", "s", False),
+        Metric("step_time", "median step", "s", False),
+        Metric("throughput", "throughput", "samples/s", True),
+        Metric("val_accuracy", "final validation accuracy", "", True),
+        Metric("peak_host_memory", "peak host memory", "bytes", False),
+        Metric("peak_gpu_memory", "peak GPU memory", "bytes", False),
+    )
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) with linear interpolation, as numpy's default."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("percentile of no values")
+    pos = (len(ordered) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Writes JSON so that a reader sees the old file or the whole new one, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_result(run_dir: Path, result: CellResult) -> Path:
+    path = Path(run_dir) / f"{result.spec.cell_id}.json"
+    write_json_atomic(path, result.to_dict())
+    return path
+
+
+def read_result(path: Path) -> CellResult:
+    with open(path) as f:
+        return CellResult.from_dict(json.load(f))
+
+
+def iter_result_files(paths: Iterable[Path]) -> Iterable[Path]:
+    """Every cell file under the given files or directories (manifests excluded)."""
+    for path in map(Path, paths):
+        if path.is_file():
+            yield path
+        elif path.is_dir():
+            for p in sorted(path.rglob("*.json")):
+                if p.name != "manifest.json" and not p.name.startswith("."):
+                    yield p
+        else:
+            raise FileNotFoundError(f"no results at {path}")
+
+
+def load_results(paths: Iterable[Path]) -> list[CellResult]:
+    """Reads every result under `paths`, skipping unreadable files with a `ResultsWarning`."""
+    results = []
+    for path in iter_result_files(paths):
+        try:
+            results.append(read_result(path))
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            warnings.warn(f"skipping {path}: {exc}", ResultsWarning, stacklevel=2)
+    return results

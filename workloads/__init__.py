@@ -1,0 +1,1 @@
+"""The standard workloads, one module each, each defining ``WORKLOAD``."""
