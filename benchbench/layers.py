@@ -28,7 +28,7 @@ class WeightSpec:
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()
 
 
 def _tuple(value, n: int, what: str, layer: str) -> tuple[int, ...]:
@@ -78,8 +78,9 @@ class Layer:
         return SymbolicTensor.from_layer_call(self, inputs)
 
     def error(self, message: str, input_shape) -> ModelBuildError:
+        name = self.name or "unnamed"
         return ModelBuildError(
-            f"layer {self.name!r} ({type(self).__name__}) cannot take input of shape "
+            f"layer {name!r} ({type(self).__name__}) cannot take input of shape "
             f"{_fmt(input_shape)}: {message}"
         )
 

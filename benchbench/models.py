@@ -295,6 +295,8 @@ class Sequential(Model):
         if layer.merges:
             raise ModelBuildError(f"{type(layer).__name__} merges several inputs and cannot be "
                                   "used in a Sequential model; use the functional API")
+        if not layer.name:
+            layer.name = default_name(layer, {other.name for other in self._stack})
         self._stack.append(layer)
         if self._stack[0].input_shape is not None:
             self._build_stack(self._stack[0].input_shape)
