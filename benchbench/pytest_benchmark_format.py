@@ -130,27 +130,34 @@ def benchmark_entry(results: Sequence[CellResult], metric: str) -> dict:
     }
 
 
+#: pytest-benchmark machine_info key -> the `benchbench.environment` fact it comes from.
+MACHINE_FACTS = {"node": "hostname", "python_version": "python",
+                 "python_implementation": "python_implementation", "system": "os"}
+
+
 def machine_info(results: Sequence[CellResult]) -> dict:
     """pytest-benchmark's machine_info keys, from the first result's recorded environment."""
     env = results[0].environment
-    info = {key: env.get(key, "") for key in MACHINE_KEYS}
+    info = {key: env.get(key, env.get(MACHINE_FACTS.get(key, ""), "")) for key in MACHINE_KEYS}
     info["node"] = info["node"] or results[0].machine
     if not isinstance(info["cpu"], dict):
-        info["cpu"] = {"brand_raw": str(info["cpu"])}
-    info["benchbench"] = {"machine": results[0].machine, "environment": env}
+        info["cpu"] = {"brand_raw": env.get("cpu_model", ""),
+                       "count": env.get("cpu_cores_logical", 0)}
+    info["benchbench"] = {"machine": results[0].machine, "fingerprint": env.get("fingerprint")}
     return info
 
 
 def commit_info(results: Sequence[CellResult]) -> dict:
-    env = results[0].environment
-    given = env.get("commit_info") if isinstance(env.get("commit_info"), dict) else {}
+    """pytest-benchmark's commit_info, from the environment's ``git`` facts."""
+    git = results[0].environment.get("git")
+    git = git if isinstance(git, dict) else {}
     return {
-        "id": given.get("id") or env.get("git_commit") or env.get("commit") or "unversioned",
-        "time": given.get("time"),
-        "author_time": given.get("author_time"),
-        "dirty": bool(given.get("dirty", False)),
+        "id": git.get("commit") or "unversioned",
+        "time": git.get("time"),
+        "author_time": git.get("author_time"),
+        "dirty": bool(git.get("dirty", False)),
         "project": "benchbench",
-        "branch": given.get("branch", "(unknown)"),
+        "branch": git.get("branch") or "(unknown)",
     }
 
 

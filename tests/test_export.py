@@ -26,8 +26,9 @@ def cell(workload="digits_mlp", backend="numpy", repeat=0, step=0.01, status="ok
                     throughput=1000 / step, setup_time=0.5, samples_per_epoch=1000)
     return CellResult(spec, "ok", machine="box", run_id="r1", timing=timing,
                       memory=Memory(2**28), finished_at=f"2026-01-0{repeat + 1}T00:00:00",
-                      environment={"fingerprint": "f", "python_version": "3.11.7",
-                                   "system": "Linux", "git_commit": "abc123"})
+                      environment={"fingerprint": "f", "python": "3.11.7", "os": "Linux-6.1",
+                                   "cpu_model": "Some CPU", "hostname": "box",
+                                   "git": {"commit": "abc123", "dirty": True}})
 
 
 @pytest.fixture
@@ -64,7 +65,9 @@ def test_one_benchmark_per_cell_named_like_the_suite(run_dir):
     assert bench["stats"]["data"] == list(STEP_TIMES) and bench["stats"]["rounds"] == 5
     assert bench["stats"]["median"] == pytest.approx(0.0101)
     assert data["machine_info"]["python_version"] == "3.11.7"
-    assert data["commit_info"]["id"] == "abc123"
+    assert data["machine_info"]["system"] == "Linux-6.1"
+    assert data["machine_info"]["cpu"]["brand_raw"] == "Some CPU"
+    assert data["commit_info"]["id"] == "abc123" and data["commit_info"]["dirty"] is True
     assert data["datetime"] == "2026-01-05T00:00:00"
 
 
