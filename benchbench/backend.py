@@ -110,7 +110,7 @@ class BackendInfo:
         reason: why it is unavailable ('' if available).
         remedy: what to do about it ('' if available).
         devices: device kinds the adapter supports.
-        reference: True for a reference lane (``native:*``, ``keras3:*``), not a benchbench adapter.
+        reference: True for a reference lane (``native:*``, ``keras3:*``), not an adapter.
     """
 
     name: str

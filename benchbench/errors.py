@@ -20,9 +20,7 @@ class UnknownNameError(BenchbenchError, ValueError):
         self.kind = kind
         self.name = name
         self.valid = sorted(valid)
-        super().__init__(
-            f"unknown {kind} {name!r}; expected one of: {', '.join(self.valid)}"
-        )
+        super().__init__(f"unknown {kind} {name!r}; expected one of: {', '.join(self.valid)}")
 
 
 class BackendUnavailable(BenchbenchError, ImportError):

@@ -36,7 +36,9 @@ def _tuple(value, n: int, what: str, layer: str) -> tuple[int, ...]:
         return (value,) * n
     value = tuple(value)
     if len(value) != n or not all(isinstance(v, int) and v > 0 for v in value):
-        raise ValueError(f"{layer}: {what} must be a positive int or {n} positive ints, got {value}")
+        raise ValueError(
+            f"{layer}: {what} must be a positive int or {n} positive ints, got {value}"
+        )
     return value
 
 
@@ -102,7 +104,10 @@ def _fmt(shape) -> str:
 
 class Dense(Layer):
     _allowed = Layer._allowed + (
-        "activation", "use_bias", "kernel_initializer", "bias_initializer",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "bias_initializer",
     )
 
     def __init__(self, units: int, **kwargs):
@@ -112,7 +117,9 @@ class Dense(Layer):
         self.units = units
         self.activation = activations.check(kwargs.get("activation"))
         self.use_bias = kwargs.get("use_bias", True)
-        self.kernel_initializer = initializers.get(kwargs.get("kernel_initializer", "glorot_uniform"))
+        self.kernel_initializer = initializers.get(
+            kwargs.get("kernel_initializer", "glorot_uniform")
+        )
         self.bias_initializer = initializers.get(kwargs.get("bias_initializer", "zeros"))
 
     def output_shape(self, input_shape):
@@ -147,8 +154,13 @@ class Activation(Layer):
 class _Conv(Layer):
     rank = 2
     _allowed = Layer._allowed + (
-        "strides", "padding", "activation", "use_bias", "kernel_initializer",
-        "bias_initializer", "data_format",
+        "strides",
+        "padding",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "bias_initializer",
+        "data_format",
     )
 
     def __init__(self, filters: int, kernel_size, **kwargs):
@@ -166,7 +178,9 @@ class _Conv(Layer):
             raise ValueError(f"{kind}: padding must be one of {PADDINGS}, got {self.padding!r}")
         self.activation = activations.check(kwargs.get("activation"))
         self.use_bias = kwargs.get("use_bias", True)
-        self.kernel_initializer = initializers.get(kwargs.get("kernel_initializer", "glorot_uniform"))
+        self.kernel_initializer = initializers.get(
+            kwargs.get("kernel_initializer", "glorot_uniform")
+        )
         self.bias_initializer = initializers.get(kwargs.get("bias_initializer", "zeros"))
 
     def output_shape(self, input_shape):
@@ -180,7 +194,9 @@ class _Conv(Layer):
         for length, k, s in zip(input_shape[:-1], self.kernel_size, self.strides, strict=True):
             out = conv_output_length(length, k, s, self.padding)
             if out <= 0:
-                raise self.error(f"kernel {self.kernel_size} is larger than the input", input_shape)
+                raise self.error(
+                    f"kernel {self.kernel_size} is larger than the input", input_shape
+                )
             spatial.append(out)
         return (*spatial, self.filters)
 
@@ -218,16 +234,16 @@ class _Pool(Layer):
         kind = type(self).__name__
         self.pool_size = _tuple(pool_size, self.rank, "pool_size", kind)
         strides = kwargs.get("strides")
-        self.strides = self.pool_size if strides is None else _tuple(strides, self.rank, "strides", kind)
+        self.strides = (
+            self.pool_size if strides is None else _tuple(strides, self.rank, "strides", kind)
+        )
         self.padding = kwargs.get("padding", "valid")
         if self.padding not in PADDINGS:
             raise ValueError(f"{kind}: padding must be one of {PADDINGS}, got {self.padding!r}")
 
     def output_shape(self, input_shape):
         if len(input_shape) != self.rank + 1:
-            raise self.error(
-                f"{type(self).__name__} expects {self.rank + 2}-D input", input_shape
-            )
+            raise self.error(f"{type(self).__name__} expects {self.rank + 2}-D input", input_shape)
         spatial = []
         for length, k, s in zip(input_shape[:-1], self.pool_size, self.strides, strict=True):
             out = conv_output_length(length, k, s, self.padding)
@@ -313,7 +329,9 @@ class Concatenate(Layer):
         axis = self._axis(rank) % rank
         others = [tuple(d for i, d in enumerate(s) if i != axis) for s in input_shape]
         if any(len(s) != rank for s in input_shape) or len(set(others)) != 1:
-            raise self.error(f"shapes differ outside the concatenation axis {self.axis}", input_shape)
+            raise self.error(
+                f"shapes differ outside the concatenation axis {self.axis}", input_shape
+            )
         size = sum(s[axis] for s in input_shape)
         return tuple(size if i == axis else d for i, d in enumerate(input_shape[0]))
 

@@ -77,7 +77,9 @@ class Model(TrainingMixin):
         self._vars: list[Any] | None = None
         if inputs is not None or outputs is not None:
             if not isinstance(inputs, SymbolicTensor) or not isinstance(outputs, SymbolicTensor):
-                raise TypeError("Model(inputs, outputs) takes one Input(...) and one output tensor")
+                raise TypeError(
+                    "Model(inputs, outputs) takes one Input(...) and one output tensor"
+                )
             self._set_graph(inputs, outputs)
 
     # -- graph -----------------------------------------------------------------------------------
@@ -155,7 +157,11 @@ class Model(TrainingMixin):
             inputs = [values[i] for i in in_ids] if layer.merges else values[in_ids[0]]
             layer_rng = K.fold_rng(rng, index) if layer.uses_rng and training else None
             values[out_id] = layer.call(
-                K, params[self._slices[layer]], inputs, training, layer_rng,
+                K,
+                params[self._slices[layer]],
+                inputs,
+                training,
+                layer_rng,
                 activation=not (logits and index == last),
             )
         return values[self.output.id]
@@ -207,19 +213,29 @@ class Model(TrainingMixin):
         for layer in self.layers:
             out = layer.output_shape(shapes[layer])
             count = sum(w.size for w in self._weights[self._slices[layer]])
-            rows.append((f"{layer.name} ({type(layer).__name__})", str((None, *out)), f"{count:,}"))
+            rows.append(
+                (f"{layer.name} ({type(layer).__name__})", str((None, *out)), f"{count:,}")
+            )
         width = (32, 26, 12)
         rule = "_" * sum(width)
         lines = [f'Model: "{self.name}"', rule]
-        lines.append("".join(h.ljust(w) for h, w in zip(("Layer (type)", "Output Shape",
-                                                         "Param #"), width, strict=True)))
+        lines.append(
+            "".join(
+                h.ljust(w)
+                for h, w in zip(("Layer (type)", "Output Shape", "Param #"), width, strict=True)
+            )
+        )
         lines.append("=" * sum(width))
         for row in rows:
             lines.append("".join(c.ljust(w) for c, w in zip(row, width, strict=True)))
         lines.append("=" * sum(width))
         total = self.count_params()
-        lines += [f"Total params: {total:,}", f"Trainable params: {total:,}",
-                  "Non-trainable params: 0", rule]
+        lines += [
+            f"Total params: {total:,}",
+            f"Trainable params: {total:,}",
+            "Non-trainable params: 0",
+            rule,
+        ]
         return "\n".join(lines)
 
     # -- compile ---------------------------------------------------------------------------------
@@ -256,13 +272,14 @@ class Model(TrainingMixin):
 
     def _make_variables(self) -> None:
         self._vars = [
-            self.backend.variable(w, name) for w, name in zip(self._weights, self._weight_names,
-                                                                  strict=True)
+            self.backend.variable(w, name)
+            for w, name in zip(self._weights, self._weight_names, strict=True)
         ]
 
     def build(self, input_shape: Sequence[int]) -> None:
-        raise ModelBuildError("build() is for Sequential models; a functional model is built "
-                              "from its Input")
+        raise ModelBuildError(
+            "build() is for Sequential models; a functional model is built from its Input"
+        )
 
     def _ensure_built(self, x: np.ndarray) -> None:
         self._require_built("fit")
@@ -281,8 +298,9 @@ class Sequential(Model):
         seed: seed of the weight initialisers.
     """
 
-    def __init__(self, layers: Sequence[Layer] | None = None, name: str = "sequential",
-                 seed: int = 0):
+    def __init__(
+        self, layers: Sequence[Layer] | None = None, name: str = "sequential", seed: int = 0
+    ):
         super().__init__(name=name, seed=seed)
         self._stack: list[Layer] = []
         for layer in layers or []:
@@ -293,8 +311,10 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add takes a layer, got {type(layer).__name__}")
         if layer.merges:
-            raise ModelBuildError(f"{type(layer).__name__} merges several inputs and cannot be "
-                                  "used in a Sequential model; use the functional API")
+            raise ModelBuildError(
+                f"{type(layer).__name__} merges several inputs and cannot be "
+                "used in a Sequential model; use the functional API"
+            )
         if not layer.name:
             layer.name = default_name(layer, {other.name for other in self._stack})
         self._stack.append(layer)
@@ -320,4 +340,3 @@ class Sequential(Model):
     def _ensure_built(self, x: np.ndarray) -> None:
         if not self.built:
             self.build(x.shape[1:])
-

@@ -61,6 +61,7 @@ class TrainingMixin:
     def predict_step(self):
         self._require_compiled("predict")
         if self._predict_step is None:
+
             def forward(params, x, training, rng):
                 return self.forward(params, x, training, rng, logits=False)
 
@@ -87,8 +88,11 @@ class TrainingMixin:
         if not sparse and y.shape[1:] != expected:
             raise ValueError(
                 f"targets of shape {y.shape} do not fit the model's output {(None, *expected)}"
-                + ("; for integer labels use loss='sparse_categorical_crossentropy'"
-                   if y.ndim == 1 else "")
+                + (
+                    "; for integer labels use loss='sparse_categorical_crossentropy'"
+                    if y.ndim == 1
+                    else ""
+                )
             )
         return x, y
 
@@ -126,8 +130,10 @@ class TrainingMixin:
         cbs = CallbackList([self.history, *extra, *(callbacks or [])], self)
         n = len(x)
         steps = -(-n // batch_size)
-        cbs.call("on_train_begin", {"epochs": epochs, "steps": steps, "samples": n,
-                                    "batch_size": batch_size})
+        cbs.call(
+            "on_train_begin",
+            {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size},
+        )
         for epoch in range(initial_epoch, epochs):
             cbs.call("on_epoch_begin", epoch, {})
             order = np.random.default_rng([self.seed, epoch]).permutation(n) if shuffle else None
@@ -170,7 +176,7 @@ class TrainingMixin:
         step = self.test_step()
         total_loss = total_metric = 0.0
         for lo in range(0, len(x), batch_size):
-            xb, yb = x[lo:lo + batch_size], y[lo:lo + batch_size]
+            xb, yb = x[lo : lo + batch_size], y[lo : lo + batch_size]
             loss, metric = step(xb, yb)
             total_loss += loss * len(xb)
             total_metric += metric * len(xb)
@@ -191,5 +197,5 @@ class TrainingMixin:
         self._require_compiled("predict")
         x, _ = self._prepare(x)
         step = self.predict_step()
-        outputs = [step(x[lo:lo + batch_size]) for lo in range(0, len(x), batch_size)]
+        outputs = [step(x[lo : lo + batch_size]) for lo in range(0, len(x), batch_size)]
         return np.concatenate(outputs, axis=0)

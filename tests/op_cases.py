@@ -23,7 +23,7 @@ def _positive(*shape):
 def _pair(shape_a, shape_b, positive_b=False):
     def make(rng, dt):
         a = rng.standard_normal(shape_a).astype(dt)
-        b = (rng.uniform(0.5, 2.0, shape_b) if positive_b else rng.standard_normal(shape_b))
+        b = rng.uniform(0.5, 2.0, shape_b) if positive_b else rng.standard_normal(shape_b)
         return [a, b.astype(dt)]
 
     return make
@@ -79,35 +79,85 @@ CASES = [
     ("mean-axis", "mean", lambda K, x: K.mean(x, axis=1, keepdims=True), _normal(3, 4)),
     ("matmul", "matmul", lambda K, a, b: K.matmul(a, b), _pair((5, 3), (3, 4))),
     ("bias_add", "bias_add", lambda K, x, b: K.bias_add(x, b), _pair((2, 3, 4), (4,))),
-    ("conv2d-valid", "conv2d", lambda K, x, k: K.conv2d(x, k, (1, 1), "valid"),
-     _conv((2, 6, 5, 3), (3, 3, 3, 4))),
-    ("conv2d-same-strided", "conv2d", lambda K, x, k: K.conv2d(x, k, (2, 2), "same"),
-     _conv((2, 6, 5, 3), (3, 2, 3, 4))),
-    ("conv2d-same-even", "conv2d", lambda K, x, k: K.conv2d(x, k, (1, 1), "same"),
-     _conv((2, 5, 5, 2), (2, 2, 2, 3))),
-    ("conv1d-valid", "conv1d", lambda K, x, k: K.conv1d(x, k, 1, "valid"),
-     _conv((2, 9, 3), (3, 3, 4))),
-    ("conv1d-strided", "conv1d", lambda K, x, k: K.conv1d(x, k, 2, "valid"),
-     _conv((2, 10, 1), (5, 1, 3))),
-    ("conv1d-same", "conv1d", lambda K, x, k: K.conv1d(x, k, 2, "same"),
-     _conv((2, 9, 2), (3, 2, 3))),
-    ("max_pool2d", "max_pool2d", lambda K, x: K.max_pool2d(x, (2, 2), (2, 2), "valid"),
-     _distinct(2, 6, 6, 3)),
-    ("max_pool2d-overlap", "max_pool2d", lambda K, x: K.max_pool2d(x, (3, 3), (2, 2), "valid"),
-     _distinct(2, 7, 7, 2)),
-    ("max_pool2d-same", "max_pool2d", lambda K, x: K.max_pool2d(x, (2, 2), (2, 2), "same"),
-     _distinct(2, 5, 5, 2)),
+    (
+        "conv2d-valid",
+        "conv2d",
+        lambda K, x, k: K.conv2d(x, k, (1, 1), "valid"),
+        _conv((2, 6, 5, 3), (3, 3, 3, 4)),
+    ),
+    (
+        "conv2d-same-strided",
+        "conv2d",
+        lambda K, x, k: K.conv2d(x, k, (2, 2), "same"),
+        _conv((2, 6, 5, 3), (3, 2, 3, 4)),
+    ),
+    (
+        "conv2d-same-even",
+        "conv2d",
+        lambda K, x, k: K.conv2d(x, k, (1, 1), "same"),
+        _conv((2, 5, 5, 2), (2, 2, 2, 3)),
+    ),
+    (
+        "conv1d-valid",
+        "conv1d",
+        lambda K, x, k: K.conv1d(x, k, 1, "valid"),
+        _conv((2, 9, 3), (3, 3, 4)),
+    ),
+    (
+        "conv1d-strided",
+        "conv1d",
+        lambda K, x, k: K.conv1d(x, k, 2, "valid"),
+        _conv((2, 10, 1), (5, 1, 3)),
+    ),
+    (
+        "conv1d-same",
+        "conv1d",
+        lambda K, x, k: K.conv1d(x, k, 2, "same"),
+        _conv((2, 9, 2), (3, 2, 3)),
+    ),
+    (
+        "max_pool2d",
+        "max_pool2d",
+        lambda K, x: K.max_pool2d(x, (2, 2), (2, 2), "valid"),
+        _distinct(2, 6, 6, 3),
+    ),
+    (
+        "max_pool2d-overlap",
+        "max_pool2d",
+        lambda K, x: K.max_pool2d(x, (3, 3), (2, 2), "valid"),
+        _distinct(2, 7, 7, 2),
+    ),
+    (
+        "max_pool2d-same",
+        "max_pool2d",
+        lambda K, x: K.max_pool2d(x, (2, 2), (2, 2), "same"),
+        _distinct(2, 5, 5, 2),
+    ),
     ("max_pool1d", "max_pool1d", lambda K, x: K.max_pool1d(x, 2, 2, "valid"), _distinct(2, 8, 3)),
-    ("max_pool1d-same", "max_pool1d", lambda K, x: K.max_pool1d(x, 3, 2, "same"),
-     _distinct(2, 8, 2)),
+    (
+        "max_pool1d-same",
+        "max_pool1d",
+        lambda K, x: K.max_pool1d(x, 3, 2, "same"),
+        _distinct(2, 8, 2),
+    ),
     ("reshape", "reshape", lambda K, x: K.reshape(x, (-1, 12)), _normal(2, 3, 4)),
-    ("concatenate", "concatenate", lambda K, a, b: K.concatenate([a, b], 1),
-     _pair((3, 2), (3, 4))),
+    (
+        "concatenate",
+        "concatenate",
+        lambda K, a, b: K.concatenate([a, b], 1),
+        _pair((3, 2), (3, 4)),
+    ),
     ("argmax", "argmax", lambda K, x: K.argmax(x), _distinct(4, 5)),
     ("one_hot", "one_hot", lambda K, x: K.one_hot(K.argmax(x), 5), _distinct(4, 5)),
-    ("equal", "equal", lambda K, a, b: K.equal(K.argmax(a), K.argmax(b)),
-     lambda rng, dt: [rng.permutation(20).reshape(4, 5).astype(dt),
-                      rng.permutation(20).reshape(4, 5).astype(dt)]),
+    (
+        "equal",
+        "equal",
+        lambda K, a, b: K.equal(K.argmax(a), K.argmax(b)),
+        lambda rng, dt: [
+            rng.permutation(20).reshape(4, 5).astype(dt),
+            rng.permutation(20).reshape(4, 5).astype(dt),
+        ],
+    ),
     ("greater", "greater", lambda K, a, b: K.greater(a, b), _max_pair),
     ("cast_float", "cast_float", lambda K, x: K.cast_float(K.argmax(x)), _distinct(4, 5)),
 ]

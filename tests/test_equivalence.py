@@ -20,21 +20,25 @@ OPTIMIZERS = {
 
 
 def mlp():
-    return Sequential([
-        Dense(32, activation="relu", input_dim=64),
-        Dense(16, activation="tanh"),
-        Dense(10, activation="softmax"),
-    ])
+    return Sequential(
+        [
+            Dense(32, activation="relu", input_dim=64),
+            Dense(16, activation="tanh"),
+            Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def cnn():
-    return Sequential([
-        Conv2D(8, (3, 3), activation="relu", padding="same", input_shape=(8, 8, 1)),
-        Conv2D(8, (3, 3), activation="relu"),
-        MaxPooling2D((2, 2)),
-        Flatten(),
-        Dense(10, activation="softmax"),
-    ])
+    return Sequential(
+        [
+            Conv2D(8, (3, 3), activation="relu", padding="same", input_shape=(8, 8, 1)),
+            Conv2D(8, (3, 3), activation="relu"),
+            MaxPooling2D((2, 2)),
+            Flatten(),
+            Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def _compiled(builder, backend, optimizer="sgd", loss="categorical_crossentropy"):
@@ -63,8 +67,9 @@ def test_twenty_steps_give_the_same_losses(builder, name, other_backend, referen
     runs = []
     for K in (reference, other_backend):
         model = _compiled(builder, K, optimizer=OPTIMIZERS[name])
-        history = model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False,
-                            callbacks=[_BatchLosses()])
+        history = model.fit(
+            x, y, batch_size=32, epochs=1, verbose=0, shuffle=False, callbacks=[_BatchLosses()]
+        )
         runs.append(history.batch_losses)
     assert len(runs[0]) == 20
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-4, atol=1e-5)

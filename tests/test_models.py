@@ -26,26 +26,30 @@ from benchbench.optimizers import SGD, Adadelta, RMSprop
 
 
 def keras_mnist_mlp():
-    return Sequential([
-        Dense(512, activation="relu", input_shape=(784,)),
-        Dropout(0.2),
-        Dense(512, activation="relu"),
-        Dropout(0.2),
-        Dense(10, activation="softmax"),
-    ])
+    return Sequential(
+        [
+            Dense(512, activation="relu", input_shape=(784,)),
+            Dropout(0.2),
+            Dense(512, activation="relu"),
+            Dropout(0.2),
+            Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def keras_mnist_cnn():
-    return Sequential([
-        Conv2D(32, kernel_size=(3, 3), activation="relu", input_shape=(28, 28, 1)),
-        Conv2D(64, (3, 3), activation="relu"),
-        MaxPooling2D(pool_size=(2, 2)),
-        Dropout(0.25),
-        Flatten(),
-        Dense(128, activation="relu"),
-        Dropout(0.5),
-        Dense(10, activation="softmax"),
-    ])
+    return Sequential(
+        [
+            Conv2D(32, kernel_size=(3, 3), activation="relu", input_shape=(28, 28, 1)),
+            Conv2D(64, (3, 3), activation="relu"),
+            MaxPooling2D(pool_size=(2, 2)),
+            Dropout(0.25),
+            Flatten(),
+            Dense(128, activation="relu"),
+            Dropout(0.5),
+            Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def keras_cifar10_cnn():
@@ -81,8 +85,16 @@ def test_published_parameter_counts(builder, params):
 
 def test_weights_are_in_keras_layout_and_order():
     shapes = [w.shape for w in keras_mnist_cnn().get_weights()]
-    assert shapes == [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (9216, 128), (128,),
-                      (128, 10), (10,)]
+    assert shapes == [
+        (3, 3, 1, 32),
+        (32,),
+        (3, 3, 32, 64),
+        (64,),
+        (9216, 128),
+        (128,),
+        (128, 10),
+        (10,),
+    ]
 
 
 def test_same_seed_same_weights_and_glorot_limits():
@@ -110,8 +122,9 @@ def test_functional_residual_model():
     outputs = Dense(10, activation="softmax")(both)
     model = Model(inputs, outputs)
     assert model.count_params() == 40 * 100 + 100 + 100 * 100 + 100 + 140 * 10 + 10
-    model.compile(SGD(learning_rate=0.1), "sparse_categorical_crossentropy", ["accuracy"],
-                  backend="numpy")
+    model.compile(
+        SGD(learning_rate=0.1), "sparse_categorical_crossentropy", ["accuracy"], backend="numpy"
+    )
     x = np.random.default_rng(0).standard_normal((64, 40)).astype(np.float32)
     y = np.arange(64) % 10
     history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
@@ -120,11 +133,13 @@ def test_functional_residual_model():
 
 
 def test_conv1d_and_pool1d_shapes():
-    model = Sequential([
-        Conv1D(25, 5, strides=2, padding="same", input_shape=(40, 1)),
-        MaxPooling1D(2),
-        Flatten(),
-    ])
+    model = Sequential(
+        [
+            Conv1D(25, 5, strides=2, padding="same", input_shape=(40, 1)),
+            MaxPooling1D(2),
+            Flatten(),
+        ]
+    )
     assert model.output.shape == (250,)
 
 
@@ -146,7 +161,10 @@ def test_kernel_larger_than_input():
     [
         (lambda: Dense(10, activation="relux"), "unknown activation 'relux'.*relu, sigmoid"),
         (lambda: Dense(10, kernel_initializer="nope"), "unknown initializer.*glorot_uniform"),
-        (lambda: Dense(10, units_typo=3), r"unexpected argument\(s\) \['units_typo'\].*activation"),
+        (
+            lambda: Dense(10, units_typo=3),
+            r"unexpected argument\(s\) \['units_typo'\].*activation",
+        ),
         (lambda: Conv2D(8, 3, padding="full"), "padding must be one of"),
         (lambda: Dropout(1.5), r"rate must be a number in \[0, 1\)"),
         (lambda: RMSprop(learning_rate=-1), "expected a number >= 0"),
@@ -200,12 +218,23 @@ def test_model_without_input_shape_builds_on_fit():
 
 def _tiny_fit(verbose, stream):
     model = Sequential([Dense(3, activation="softmax", input_dim=4)])
-    model.compile(Adadelta(learning_rate=1.0, rho=0.95), "categorical_crossentropy",
-                  ["accuracy"], backend="numpy")
+    model.compile(
+        Adadelta(learning_rate=1.0, rho=0.95),
+        "categorical_crossentropy",
+        ["accuracy"],
+        backend="numpy",
+    )
     x = np.random.default_rng(0).random((20, 4), dtype=np.float32)
     y = np.eye(3, dtype=np.float32)[np.arange(20) % 3]
-    return model.fit(x, y, batch_size=8, epochs=2, verbose=0, validation_data=(x, y),
-                     callbacks=[ProgbarLogger(verbose, stream)] if verbose else None)
+    return model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=2,
+        verbose=0,
+        validation_data=(x, y),
+        callbacks=[ProgbarLogger(verbose, stream)] if verbose else None,
+    )
 
 
 def test_history_keys_and_verbose_modes():
@@ -229,16 +258,17 @@ def test_weights_load_into_keras_3_and_predict_the_same():
         pytest.skip("keras was already imported with another backend")
     ours = keras_mnist_cnn()
     ours.compile("sgd", "categorical_crossentropy", backend="numpy")
-    theirs = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(32, (3, 3), activation="relu"),
-        keras.layers.Conv2D(64, (3, 3), activation="relu"),
-        keras.layers.MaxPooling2D((2, 2)),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    theirs = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, (3, 3), activation="relu"),
+            keras.layers.Conv2D(64, (3, 3), activation="relu"),
+            keras.layers.MaxPooling2D((2, 2)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     theirs.set_weights(ours.get_weights())
     x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
-    np.testing.assert_allclose(ours.predict(x), theirs.predict(x, verbose=0), rtol=1e-4,
-                               atol=1e-6)
+    np.testing.assert_allclose(ours.predict(x), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-6)

@@ -37,7 +37,7 @@ def test_numpy_gradient_matches_finite_differences(case, reference):
             hi, lo = [a.copy() for a in inputs], [a.copy() for a in inputs]
             hi[k][idx] += eps
             lo[k][idx] -= eps
-            numeric[idx] = (reference.evaluate(scalar, *hi) - reference.evaluate(scalar, *lo))
+            numeric[idx] = reference.evaluate(scalar, *hi) - reference.evaluate(scalar, *lo)
             numeric[idx] /= 2 * eps
         np.testing.assert_allclose(grads[k], numeric, rtol=1e-5, atol=1e-7)
 

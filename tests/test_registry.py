@@ -56,8 +56,10 @@ def test_selecting_a_backend_imports_no_other_framework():
     import subprocess
     import sys
 
-    code = ("import sys; from benchbench import registry; registry.get_backend('numpy');"
-            "import benchbench.models;"
-            "print(sorted(m for m in ('torch','tensorflow','jax','pytensor') if m in sys.modules))")
+    code = (
+        "import sys; from benchbench import registry; registry.get_backend('numpy');"
+        "import benchbench.models;"
+        "print(sorted(m for m in ('torch','tensorflow','jax','pytensor') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -32,8 +32,14 @@ def _reason() -> str:
 
 
 def probe() -> BackendInfo:
-    return BackendInfo(name="cntk", available=False, engine="cntk", reason=_reason(),
-                       remedy=REMEDY, devices=("cpu", "gpu"))
+    return BackendInfo(
+        name="cntk",
+        available=False,
+        engine="cntk",
+        reason=_reason(),
+        remedy=REMEDY,
+        devices=("cpu", "gpu"),
+    )
 
 
 class Backend(BackendBase):

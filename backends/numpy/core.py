@@ -80,9 +80,7 @@ def backprop(root: Node, wrt: list[Node]) -> list[np.ndarray]:
             contribution = fn(g)
             key = id(parent)
             grads[key] = contribution if key not in grads else grads[key] + contribution
-    return [
-        np.asarray(grads.get(id(n), np.zeros_like(n.value)), dtype=n.value.dtype) for n in wrt
-    ]
+    return [np.asarray(grads.get(id(n), np.zeros_like(n.value)), dtype=n.value.dtype) for n in wrt]
 
 
 class Core:
@@ -98,8 +96,12 @@ class Core:
         nn.set_seed(seed)
 
     def info(self) -> dict:
-        return {"engine": "numpy", "version": np.__version__, "device": "cpu",
-                "device_name": platform.processor() or platform.machine()}
+        return {
+            "engine": "numpy",
+            "version": np.__version__,
+            "device": "cpu",
+            "device_name": platform.processor() or platform.machine(),
+        }
 
     def convert(self, array):
         return Node(np.asarray(array))

@@ -64,7 +64,9 @@ def relu(x):
 
 def sigmoid(x):
     v = value(x)
-    y = np.where(v >= 0, 1.0 / (1.0 + np.exp(-np.abs(v))), np.exp(-np.abs(v)) / (1.0 + np.exp(-np.abs(v))))
+    y = np.where(
+        v >= 0, 1.0 / (1.0 + np.exp(-np.abs(v))), np.exp(-np.abs(v)) / (1.0 + np.exp(-np.abs(v)))
+    )
     y = y.astype(v.dtype, copy=False)
     return make(y, (x, lambda g: g * y * (1.0 - y)))
 
@@ -102,33 +104,46 @@ def _shape(x):
 
 def add(a, b):
     va, vb = value(a), value(b)
-    return make(va + vb, (a, lambda g: unbroadcast(g, _shape(a))),
-                (b, lambda g: unbroadcast(g, _shape(b))))
+    return make(
+        va + vb, (a, lambda g: unbroadcast(g, _shape(a))), (b, lambda g: unbroadcast(g, _shape(b)))
+    )
 
 
 def subtract(a, b):
     va, vb = value(a), value(b)
-    return make(va - vb, (a, lambda g: unbroadcast(g, _shape(a))),
-                (b, lambda g: unbroadcast(-g, _shape(b))))
+    return make(
+        va - vb,
+        (a, lambda g: unbroadcast(g, _shape(a))),
+        (b, lambda g: unbroadcast(-g, _shape(b))),
+    )
 
 
 def multiply(a, b):
     va, vb = value(a), value(b)
-    return make(va * vb, (a, lambda g: unbroadcast(g * vb, _shape(a))),
-                (b, lambda g: unbroadcast(g * va, _shape(b))))
+    return make(
+        va * vb,
+        (a, lambda g: unbroadcast(g * vb, _shape(a))),
+        (b, lambda g: unbroadcast(g * va, _shape(b))),
+    )
 
 
 def divide(a, b):
     va, vb = value(a), value(b)
-    return make(va / vb, (a, lambda g: unbroadcast(g / vb, _shape(a))),
-                (b, lambda g: unbroadcast(-g * va / (vb * vb), _shape(b))))
+    return make(
+        va / vb,
+        (a, lambda g: unbroadcast(g / vb, _shape(a))),
+        (b, lambda g: unbroadcast(-g * va / (vb * vb), _shape(b))),
+    )
 
 
 def maximum(a, b):
     va, vb = value(a), value(b)
     mask = va >= vb
-    return make(np.maximum(va, vb), (a, lambda g: unbroadcast(g * mask, _shape(a))),
-                (b, lambda g: unbroadcast(g * ~mask, _shape(b))))
+    return make(
+        np.maximum(va, vb),
+        (a, lambda g: unbroadcast(g * mask, _shape(a))),
+        (b, lambda g: unbroadcast(g * ~mask, _shape(b))),
+    )
 
 
 # -- reductions ----------------------------------------------------------------------------------
@@ -166,8 +181,7 @@ def matmul(a, b):
 
 def bias_add(x, b):
     v, vb = value(x), value(b)
-    return make(v + vb, (x, lambda g: g),
-                (b, lambda g: g.reshape(-1, vb.shape[0]).sum(axis=0)))
+    return make(v + vb, (x, lambda g: g), (b, lambda g: g.reshape(-1, vb.shape[0]).sum(axis=0)))
 
 
 def _padding(size: int, k: int, s: int, padding: str) -> tuple[int, int, int]:
@@ -192,9 +206,11 @@ def _scatter_windows(parts, xp_shape, window, strides, out_hw, pads, dtype):
     dxp = np.zeros(xp_shape, dtype=dtype)
     for i in range(kh):
         for j in range(kw):
-            dxp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += parts(i, j)
+            dxp[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :] += parts(
+                i, j
+            )
     (pt, pb), (pl, pr) = pads
-    return dxp[:, pt:dxp.shape[1] - pb, pl:dxp.shape[2] - pr, :]
+    return dxp[:, pt : dxp.shape[1] - pb, pl : dxp.shape[2] - pr, :]
 
 
 def conv2d(x, kernel, strides, padding):
@@ -211,8 +227,15 @@ def conv2d(x, kernel, strides, padding):
 
     def grad_x(g):
         dcols = (g.reshape(-1, f) @ wmat.T).reshape(n, oh, ow, kh, kw, c)
-        return _scatter_windows(lambda i, j: dcols[:, :, :, i, j, :], xp.shape, (kh, kw),
-                                strides, (oh, ow), ((pt, pb), (pl, pr)), v.dtype)
+        return _scatter_windows(
+            lambda i, j: dcols[:, :, :, i, j, :],
+            xp.shape,
+            (kh, kw),
+            strides,
+            (oh, ow),
+            ((pt, pb), (pl, pr)),
+            v.dtype,
+        )
 
     def grad_w(g):
         return (cols.T @ g.reshape(-1, f)).reshape(w.shape)
@@ -232,8 +255,15 @@ def max_pool2d(x, pool_size, strides, padding):
     out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
 
     def grad_x(g):
-        return _scatter_windows(lambda i, j: g * (arg == i * pw + j), xp.shape, (ph, pw),
-                                strides, (oh, ow), ((pt, pb), (pl, pr)), v.dtype)
+        return _scatter_windows(
+            lambda i, j: g * (arg == i * pw + j),
+            xp.shape,
+            (ph, pw),
+            strides,
+            (oh, ow),
+            ((pt, pb), (pl, pr)),
+            v.dtype,
+        )
 
     return make(out, (x, grad_x))
 
@@ -260,9 +290,7 @@ def concatenate(tensors, axis):
     values = [value(t) for t in tensors]
     bounds = np.cumsum([v.shape[axis] for v in values])[:-1]
     out = np.concatenate(values, axis=axis)
-    edges = [
-        (t, lambda g, k=k: np.split(g, bounds, axis=axis)[k]) for k, t in enumerate(tensors)
-    ]
+    edges = [(t, lambda g, k=k: np.split(g, bounds, axis=axis)[k]) for k, t in enumerate(tensors)]
     return make(out, *edges)
 
 

@@ -14,8 +14,13 @@ def probe() -> BackendInfo:
     missing = missing_module_info("torch", "torch", "torch", devices=("cpu", "gpu"))
     if missing:
         return missing
-    return BackendInfo(name="torch", available=True, engine="torch",
-                       version=importlib.metadata.version("torch"), devices=("cpu", "gpu"))
+    return BackendInfo(
+        name="torch",
+        available=True,
+        engine="torch",
+        version=importlib.metadata.version("torch"),
+        devices=("cpu", "gpu"),
+    )
 
 
 class Backend(Core, Trainer, BackendBase):

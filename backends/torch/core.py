@@ -13,7 +13,8 @@ class Core:
         if device == "gpu":
             if not torch.cuda.is_available():
                 raise DeviceUnavailable(
-                    "torch", "gpu",
+                    "torch",
+                    "gpu",
                     f"torch {torch.__version__} sees no CUDA GPU (a CPU-only build, or no driver)",
                 )
             self.torch_device = torch.device("cuda")
@@ -47,8 +48,9 @@ class Core:
         return tensor.detach().cpu().numpy()
 
     def variable(self, value, name):
-        return torch.tensor(np.asarray(value, dtype=np.float32), device=self.torch_device,
-                            requires_grad=True)
+        return torch.tensor(
+            np.asarray(value, dtype=np.float32), device=self.torch_device, requires_grad=True
+        )
 
     def get_value(self, var):
         return var.detach().cpu().numpy().copy()

@@ -78,7 +78,8 @@ def _pad_nchw(x, window, strides, padding, value=0.0):
     """Pads NCHW `x` for Keras's 'same' (extra padding after); returns (x, symmetric pads)."""
     if padding == "valid":
         return x, (0, 0)
-    (t, b), (l, r) = (_same_padding(n, k, s) for n, k, s in zip(x.shape[2:], window, strides))
+    sizes = zip(x.shape[2:], window, strides, strict=True)
+    (t, b), (l, r) = (_same_padding(n, k, s) for n, k, s in sizes)
     if t == b and l == r:
         return x, (t, l)
     return F.pad(x, (l, r, t, b), value=value), (0, 0)
