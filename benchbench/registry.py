@@ -11,7 +11,7 @@ import importlib.util
 import os
 
 from benchbench.backend import BackendBase, BackendInfo
-from benchbench.errors import BackendUnavailable, UnknownNameError
+from benchbench.errors import BackendUnavailable, BenchbenchError, UnknownNameError
 
 #: Registry name -> the adapter package. Order is the order of reports and of ``--backend all``.
 BACKENDS: dict[str, str] = {
@@ -26,27 +26,46 @@ BACKENDS: dict[str, str] = {
 ENV_VAR = "BENCHBENCH_BACKEND"
 DEFAULT_BACKEND = "numpy"
 
+#: Extra backends, ``name=package[,name=package...]``, added after the built-in ones (an
+#: out-of-tree adapter, or the fake backends the runner's tests use). Read on every lookup.
+MODULES_ENV_VAR = "BENCHBENCH_BACKEND_MODULES"
+
+
+def backend_modules() -> dict[str, str]:
+    """Registry name -> adapter package: `BACKENDS` plus ``$BENCHBENCH_BACKEND_MODULES``."""
+    modules = dict(BACKENDS)
+    for item in filter(None, (s.strip() for s in os.environ.get(MODULES_ENV_VAR, "").split(","))):
+        name, sep, package = (part.strip() for part in item.partition("="))
+        if not (sep and name and package):
+            raise BenchbenchError(
+                f"${MODULES_ENV_VAR}: got {item!r}; expected NAME=PACKAGE entries separated by "
+                "commas, e.g. 'mine=my_adapters.mine'"
+            )
+        modules[name] = package
+    return modules
+
 
 def backend_names() -> list[str]:
     """Every backend name benchbench knows, available here or not."""
-    return list(BACKENDS)
+    return list(backend_modules())
 
 
 def check_name(name: str) -> str:
     """Returns `name` if it is a known backend; raises `UnknownNameError` listing them if not."""
-    if name not in BACKENDS:
-        raise UnknownNameError("backend", name, BACKENDS)
+    modules = backend_modules()
+    if name not in modules:
+        raise UnknownNameError("backend", name, modules)
     return name
 
 
 def probe(name: str) -> BackendInfo:
     """Reports whether a backend can be used here, never raising for an unavailable one."""
-    module = importlib.import_module(BACKENDS[check_name(name)])
+    module = importlib.import_module(backend_modules()[check_name(name)])
     return module.probe()
 
 
 def available_backends() -> list[str]:
-    return [name for name in BACKENDS if probe(name).available]
+    return [name for name in backend_names() if probe(name).available]
 
 
 def get_backend(
@@ -69,7 +88,7 @@ def get_backend(
     info = probe(name)
     if not info.available:
         raise BackendUnavailable(name, info.reason, info.remedy)
-    module = importlib.import_module(BACKENDS[name])
+    module = importlib.import_module(backend_modules()[name])
     return module.Backend(device=device, seed=seed, threads=threads)
 
 

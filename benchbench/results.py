@@ -180,6 +180,87 @@ class CellResult:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+@dataclasses.dataclass(frozen=True)
+class RunManifest:
+    """A run as a whole: what was planned, how it was invoked, and how far it got.
+
+    Written as ``manifest.json`` next to the cell files when the run starts, after every cell,
+    and at the end; `--resume` reads it back to run the cells that have no result yet.
+
+    Attributes:
+        run_id: the run directory's name.
+        machine: the machine label (``--machine``, default the host name).
+        argv: the command line of the first invocation.
+        plan: every planned cell, as `CellSpec.to_dict` dicts, in run order.
+        environment: host facts (see `benchbench.environment`) of the first invocation.
+        cells: cell id -> status ('pending', 'running', or one of `STATUSES`).
+        started_at: ISO time the run started; ``finished_at``: when it last stopped.
+        interrupted: the last invocation was stopped by Ctrl-C before finishing its plan.
+        resumed_at: ISO times of every ``--resume`` invocation.
+        options: run-wide settings (profile, threads, timeout, pythons) as plain data.
+    """
+
+    run_id: str
+    machine: str
+    argv: list[str]
+    plan: list[dict]
+    environment: dict = dataclasses.field(default_factory=dict)
+    cells: dict[str, str] = dataclasses.field(default_factory=dict)
+    started_at: str = ""
+    finished_at: str = ""
+    interrupted: bool = False
+    resumed_at: list[str] = dataclasses.field(default_factory=list)
+    options: dict = dataclasses.field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def specs(self) -> list[CellSpec]:
+        return [CellSpec.from_dict(d) for d in self.plan]
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunManifest:
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {version!r}, this benchbench reads {SCHEMA_VERSION}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+MANIFEST = "manifest.json"
+
+
+def write_manifest(run_dir: Path, manifest: RunManifest) -> Path:
+    path = Path(run_dir) / MANIFEST
+    write_json_atomic(path, manifest.to_dict())
+    return path
+
+
+def read_manifest(run_dir: Path) -> RunManifest:
+    """Reads ``<run_dir>/manifest.json``; raises OSError or ValueError if missing or unreadable."""
+    with open(Path(run_dir) / MANIFEST) as f:
+        return RunManifest.from_dict(json.load(f))
+
+
+def finished_cells(run_dir: Path) -> dict[str, CellResult]:
+    """Cell id -> result for every readable cell file of a run whose status is final.
+
+    'interrupted' cells and unreadable files do not count: `--resume` runs those again.
+    """
+    done = {}
+    for path in sorted(Path(run_dir).glob("*.json")):
+        if path.name == MANIFEST or path.name.startswith("."):
+            continue
+        try:
+            result = read_result(path)
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+        if result.status != "interrupted":
+            done[result.spec.cell_id] = result
+    return done
+
+
 # -- metrics: what reports show and `check` compares ---------------------------------------------
 
 
@@ -274,7 +355,7 @@ def iter_result_files(paths: Iterable[Path]) -> Iterable[Path]:
             yield path
         elif path.is_dir():
             for p in sorted(path.rglob("*.json")):
-                if p.name != "manifest.json" and not p.name.startswith("."):
+                if p.name != MANIFEST and not p.name.startswith("."):
                     yield p
         else:
             raise FileNotFoundError(f"no results at {path}")

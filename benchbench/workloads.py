@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import pkgutil
 from collections.abc import Callable
 from typing import Any
@@ -62,6 +63,9 @@ class Workload:
         params: the published parameter count.
         reference: the published accuracy band for the default profile, if there is one.
         options: recorded settings beyond the above (e.g. data augmentation).
+        data: a loader for a dataset that `benchbench.datasets` does not provide, called as
+            ``data(quick=, synthetic=, seed=)`` and returning a ``datasets.Prepared``; None (the
+            usual case) loads `dataset` with ``benchbench.datasets.prepare``.
     """
 
     name: str
@@ -78,6 +82,7 @@ class Workload:
     params: int
     reference: AccuracyBand | None = None
     options: dict = dataclasses.field(default_factory=dict)
+    data: Callable[..., Any] | None = None
 
     def summary(self) -> dict:
         """The workload's settings as plain data, for results files and listings."""
@@ -98,17 +103,28 @@ class Workload:
         }
 
 
-def discover(package: str = "workloads") -> dict[str, Workload]:
-    """Imports every module of the workloads package and returns their ``WORKLOAD``s by name."""
-    pkg = importlib.import_module(package)
+#: Overrides `discover`'s default package: ``pkg[,pkg...]`` (later packages win on a name clash).
+PACKAGE_ENV_VAR = "BENCHBENCH_WORKLOADS_PACKAGE"
+
+
+def discover(package: str | None = None) -> dict[str, Workload]:
+    """Imports every module of the workloads package and returns their ``WORKLOAD``s by name.
+
+    Args:
+        package: the package to search; default ``$BENCHBENCH_WORKLOADS_PACKAGE`` (a
+            comma-separated list of packages), else ``workloads``.
+    """
+    packages = (package or os.environ.get(PACKAGE_ENV_VAR) or "workloads").split(",")
     found: dict[str, Workload] = {}
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package}.{info.name}")
-        workload = getattr(module, "WORKLOAD", None)
-        if isinstance(workload, Workload):
-            found[workload.name] = workload
+    for name in filter(None, (p.strip() for p in packages)):
+        pkg = importlib.import_module(name)
+        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+            if info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{name}.{info.name}")
+            workload = getattr(module, "WORKLOAD", None)
+            if isinstance(workload, Workload):
+                found[workload.name] = workload
     return found
 
 

@@ -1,0 +1,88 @@
+"""``benchbench list``: every backend (available or not, and why) and every workload."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from benchbench import registry, workloads
+from benchbench.commands.run import parse_pythons
+from benchbench.isolation import probe_backends
+
+HELP = "list backends (with availability, version, engine, devices) and workloads"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--python", action="append", default=[], metavar="BACKEND=PATH",
+                        help="probe this backend under another interpreter (as `run` would)")
+
+
+def _profile(profile) -> str:
+    text = f"{profile.epochs} epochs"
+    if profile.train_samples:
+        text += f", {profile.train_samples:,} train samples"
+    if profile.test_samples:
+        text += f", {profile.test_samples:,} test samples"
+    return text
+
+
+def data_status(workload) -> tuple[bool, str]:
+    if workload.data is not None:
+        return True, "loaded by the workload itself"
+    try:
+        from benchbench import datasets
+    except ImportError as exc:
+        return False, f"benchbench.datasets cannot be imported: {exc}"
+    return datasets.availability(workload.dataset)
+
+
+def workload_rows() -> list[dict]:
+    rows = []
+    for workload in workloads.discover().values():
+        present, where = data_status(workload)
+        rows.append({
+            "name": workload.name, "description": workload.description,
+            "dataset": workload.dataset, "data_present": present, "data": where,
+            "params": workload.params, "batch_size": workload.batch_size,
+            "loss": workload.loss, "default": _profile(workload.default),
+            "quick": _profile(workload.quick),
+        })
+    return rows
+
+
+def backend_lines(info: dict) -> list[str]:
+    name = info["name"]
+    if info["available"]:
+        engine = info.get("engine") or name
+        devices = ", ".join(info.get("devices") or [])
+        return [f"  {name:<12} available    {engine} {info.get('version', '')} "
+                f"(devices: {devices})"]
+    return [f"  {name:<12} unavailable  {info.get('reason', '')}",
+            f"  {'':<12}              remedy: {info.get('remedy', '')}"]
+
+
+def workload_lines(row: dict) -> list[str]:
+    data = "present" if row["data_present"] else "MISSING"
+    return [
+        f"  {row['name']:<14} {row['description']}",
+        f"  {'':<14} dataset {row['dataset']} ({data}: {row['data']})",
+        f"  {'':<14} {row['params']:,} params, batch {row['batch_size']}, {row['loss']}",
+        f"  {'':<14} default: {row['default']}; quick (run's default): {row['quick']}",
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    pythons = parse_pythons(args.python)
+    probes = probe_backends(registry.backend_names(), pythons)
+    rows = workload_rows()
+    if args.json:
+        print(json.dumps({"backends": list(probes.values()), "workloads": rows}, indent=2))
+        return 0
+    print("Backends:")
+    for info in probes.values():
+        print("\n".join(backend_lines(info)))
+    print("\nWorkloads:")
+    for row in rows:
+        print("\n".join(workload_lines(row)))
+    return 0
