@@ -1,0 +1,43 @@
+"""How numbers read in a report: three significant figures, units spelled out."""
+
+from __future__ import annotations
+
+import math
+
+
+def decimals(value: float) -> int:
+    """Decimals that give about three significant figures (at least one)."""
+    if value == 0 or not math.isfinite(value):
+        return 2
+    return min(6, max(1, 2 - math.floor(math.log10(abs(value)))))
+
+
+def seconds(value: float, spread: float | None = None) -> str:
+    """``4.70`` or, with a spread, ``4.70 ± 0.05`` (both to the median's precision)."""
+    places = decimals(value)
+    text = f"{value:.{places}f}"
+    if spread is not None:
+        text += f" ± {spread:.{places}f}"
+    return text
+
+
+def ratio(value: float) -> str:
+    return f"{value:.1f}x" if value < 100 else f"{value:.0f}x"
+
+
+def rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.{decimals(value)}f}"
+
+
+def size(value: float) -> str:
+    if value >= 2**30:
+        return f"{value / 2**30:.2f} GiB"
+    return f"{value / 2**20:.0f} MiB"
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def band(low: float, high: float) -> str:
+    return f"{100 * low:.2f}–{100 * high:.2f}%"

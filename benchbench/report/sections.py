@@ -1,0 +1,191 @@
+"""Everything a report says, assembled once for every output format.
+
+`Report` holds the findings, the per-workload tables, the environment (each machine's
+fingerprint and facts, each backend's engine and version) and the method: what the timings
+include and exclude. Renderers only lay it out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+
+import pandas as pd
+
+from benchbench.errors import UnknownNameError
+from benchbench.report.data import ReportData
+from benchbench.report.findings import Finding, findings
+from benchbench.report.tables import Table, row_label, workload_tables
+
+DEFAULT_TITLE = "benchbench report"
+
+METHOD = (
+    "Every cell (backend × workload × device × repeat) ran in a fresh worker process; the "
+    "parent runner imports no framework.",
+    "Speed is steady-state seconds per epoch: the median training time of epochs 2 to N of a "
+    "repeat. It excludes the first epoch (compilation, warm-up) and the validation pass. Tables "
+    "show the median of that over repeats, with ± bounding every repeat (min–max).",
+    "First epoch: the first epoch's training time, including graph building and compilation "
+    "on backends that compile.",
+    "Clocks are read after the fit loop synchronises with the backend's device, so asynchronous "
+    "backends are timed on finished work. Throughput is training samples per second in the "
+    "steady state.",
+    "Memory: peak resident set size (ru_maxrss / VmHWM) of the fresh worker process, framework "
+    "included; GPU memory is the framework's peak allocation counter where it exposes one.",
+    "Accuracy: validation accuracy after the last epoch. The published band is for the "
+    "published setting (full epochs, real data); runs on synthetic data are not meaningful.",
+    "Ratios (n.nx) compare backends within one column (device · machine), never across columns: "
+    "machines differ. Reference lanes (native:*, keras3:*) get ratios but are never the "
+    "fastest.",
+)
+
+
+@dataclasses.dataclass
+class Report:
+    title: str
+    summary: str
+    findings: list[Finding]
+    tables: dict[str, list[Table]]
+    workload_infos: dict[str, dict]
+    machines: pd.DataFrame
+    versions: pd.DataFrame
+    engine_notes: list[str]
+    method: list[str]
+    baseline: str | None
+    data: ReportData
+
+
+def build(
+    data: ReportData,
+    title: str | None = None,
+    baseline: str | None = None,
+    generated: str | None = None,
+) -> Report:
+    """Assembles a report; `baseline` must be a backend in the results (default: see below).
+
+    Raises:
+        UnknownNameError: `baseline` is not a backend of these results.
+    """
+    baseline = choose_baseline(data, baseline)
+    workloads = data.workloads()
+    generated = generated or datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    machines = sorted(data.cells["machine"].unique())
+    summary = (
+        f"{len(data.results)} results from {len(machines)} machine(s) "
+        f"({', '.join(machines)}); workloads: {', '.join(workloads)}; generated {generated}."
+    )
+    return Report(
+        title=title or DEFAULT_TITLE,
+        summary=summary,
+        findings=findings(data),
+        tables={w: workload_tables(data, w) for w in workloads},
+        workload_infos={w: data.workload_info(w) for w in workloads},
+        machines=machines_frame(data),
+        versions=versions_frame(data),
+        engine_notes=engine_notes(data),
+        method=method(data, baseline),
+        baseline=baseline,
+        data=data,
+    )
+
+
+def choose_baseline(data: ReportData, baseline: str | None) -> str | None:
+    """The given backend, else the first benchbench backend (report order) with a timing."""
+    names = data.backends()
+    if baseline is not None:
+        if baseline not in names:
+            raise UnknownNameError("baseline backend (not in these results)", baseline, names)
+        return baseline
+    timed = data.cells[data.cells["epoch_time"].notna()]["backend"].unique()
+    own = [b for b in names if b in timed and not data.is_reference(b)]
+    return own[0] if own else None
+
+
+def workload_line(info: dict) -> str:
+    parts = [str(info.get("description") or "")]
+    if info.get("dataset"):
+        parts.append(f"dataset {info['dataset']}")
+    if info.get("params"):
+        parts.append(f"{info['params']:,} parameters")
+    if info.get("batch_size"):
+        parts.append(f"batch {info['batch_size']}")
+    epochs = (info.get("default") or {}).get("epochs")
+    if epochs:
+        parts.append(f"published setting {epochs} epochs")
+    return " · ".join(p for p in parts if p)
+
+
+def machines_frame(data: ReportData) -> pd.DataFrame:
+    """Rows are environment facts (fingerprint first), columns machines."""
+    latest: dict[str, dict] = {}
+    fingerprints: dict[str, set[str]] = {}
+    for r in sorted(data.results, key=lambda r: (r.started_at, r.run_id)):
+        latest[r.machine] = r.environment or {}
+        fingerprints.setdefault(r.machine, set()).add(str(r.environment.get("fingerprint", "")))
+    columns = {}
+    for machine in sorted(latest):
+        facts = _flatten(latest[machine])
+        facts["fingerprint"] = ", ".join(sorted(f for f in fingerprints[machine] if f)) or "—"
+        columns[machine] = facts
+    frame = pd.DataFrame(columns).fillna("—")
+    order = ["fingerprint", *sorted(k for k in frame.index if k != "fingerprint")]
+    return frame.reindex(order)
+
+
+def versions_frame(data: ReportData) -> pd.DataFrame:
+    """Rows are backends, columns machines: engine and version, and non-CPU device names."""
+    cells = data.cells
+    table: dict[str, dict[str, str]] = {}
+    for (backend, machine), group in cells.groupby(["backend", "machine"]):
+        engines = sorted(
+            {f"{e} {v}".strip() for e, v in zip(group["engine"], group["version"], strict=True)}
+        )
+        devices = sorted({d for d in group["device_name"] if d and d != "cpu"})
+        text = ", ".join(e for e in engines if e) or "—"
+        if devices:
+            text += " · " + ", ".join(devices)
+        table.setdefault(machine, {})[row_label(backend, data.engine(backend))] = text
+    frame = pd.DataFrame(table).fillna("—")
+    labels = [row_label(b, data.engine(b)) for b in data.backends()]
+    return frame.reindex([label for label in labels if label in frame.index])
+
+
+def engine_notes(data: ReportData) -> list[str]:
+    """One sentence per backend whose engine is not the library its name says."""
+    notes = []
+    for backend in data.backends():
+        engine = data.engine(backend)
+        if engine and engine not in backend.split(":"):
+            notes.append(
+                f"The '{backend}' backend runs on {engine}, not on a library of its name."
+            )
+    return notes
+
+
+def method(data: ReportData, baseline: str | None) -> list[str]:
+    lines = list(METHOD)
+    if baseline:
+        lines.append(f"The relative plot shows each backend's time divided by {baseline}'s.")
+    if data.superseded:
+        lines.append(
+            f"{data.superseded} result(s) of earlier runs were left out: where a backend, "
+            "workload and device ran more than once on a machine, the latest run is shown."
+        )
+    lines += [f"Unreadable result file skipped: {message}" for message in data.skipped]
+    return lines
+
+
+def _flatten(facts: dict, prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in facts.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        elif isinstance(value, list | tuple):
+            flat[name] = ", ".join(map(str, value))
+        elif value is None:
+            flat[name] = "—"
+        else:
+            flat[name] = value if isinstance(value, str) else json.dumps(value)
+    return flat

@@ -1,0 +1,204 @@
+"""Result records for the report tests, built with `benchbench.results` dataclasses.
+
+``python -m tests.report_fixtures`` rewrites the checked-in files under
+``tests/data/results/``; the golden tests read those files, not this module, so a change here
+shows up as a diff of the JSON. The browser and escaping tests use `make_result` directly.
+
+The scenario: two machines; ``host-a`` (CPU) runs ``mnist_mlp`` on every backend (one out of
+the published band, one unavailable, one timed out, one with a failed repeat, a reference lane
+faster than every adapter) and ``mnist1d_cnn`` on synthetic data; ``host-b`` runs ``mnist_mlp``
+on its CPU and its GPU. An older run on ``host-a`` is superseded by the later one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from benchbench.results import CellResult, CellSpec, EpochRecord, Memory, Timing, write_result
+
+RESULTS_DIR = Path(__file__).parent / "data" / "results"
+GIB = 2**30
+
+MNIST_MLP = {
+    "name": "mnist_mlp",
+    "description": "MNIST, 784-512-512-10 MLP with dropout (Keras 2 example)",
+    "dataset": "mnist",
+    "params": 669_706,
+    "batch_size": 128,
+    "default": {"epochs": 20, "train_samples": None, "test_samples": None},
+    "quick": {"epochs": 2, "train_samples": 6_000, "test_samples": 1_000},
+    "reference": {"low": 0.9796, "high": 0.9843, "source": "keras-team/keras examples"},
+}
+MNIST1D_CNN = {
+    "name": "mnist1d_cnn",
+    "description": "MNIST-1D, three strided Conv1D layers + linear classifier",
+    "dataset": "mnist1d",
+    "params": 5_210,
+    "batch_size": 100,
+    "default": {"epochs": 200, "train_samples": None, "test_samples": None},
+    "quick": {"epochs": 3, "train_samples": 2_000, "test_samples": 500},
+    "reference": {"low": 0.88, "high": 0.97, "source": "Greydanus & Kobak (ICML 2024)"},
+}
+HOSTS = {
+    "host-a": {"hostname": "host-a", "cpu": "AMD EPYC 7B13", "cpu_count": 2, "gpu": None},
+    "host-b": {"hostname": "host-b", "cpu": "Intel Xeon 8480+", "cpu_count": 16, "gpu": "H200"},
+}
+ENGINES = {"theano": ("pytensor", "2.31.7"), "native:torch": ("torch", "2.13.0")}
+VERSIONS = {"tensorflow": "2.21.0", "torch": "2.13.0", "jax": "0.7.2", "numpy": "2.3.4"}
+
+
+def _epochs(n: int, first: float, steady: float, final_acc: float | None) -> list[EpochRecord]:
+    records = []
+    for i in range(n):
+        time = first if i == 0 else round(steady * (1 + 0.01 * (i % 3 - 1)), 4)
+        acc = None
+        if final_acc is not None:
+            acc = final_acc if i == n - 1 else round(final_acc - 0.08 * 0.6**i, 4)
+        records.append(EpochRecord(i, time, 0.1, 0.5 / (i + 1), acc, 0.4 / (i + 1), acc, 10, time))
+    return records
+
+
+def make_result(
+    backend: str,
+    workload: dict,
+    machine: str = "host-a",
+    device: str = "cpu",
+    repeat: int = 0,
+    status: str = "ok",
+    reason: str = "",
+    epoch_time: float = 1.0,
+    final_acc: float | None = 0.98,
+    run_id: str = "2026-01-10T09-00-00",
+    epochs: int | None = None,
+    quick: bool = False,
+    synthetic: bool = False,
+    gpu_bytes: int | None = None,
+) -> CellResult:
+    """One cell's result; 'ok' cells get epochs, timing and memory derived from the arguments."""
+    spec = CellSpec(backend, workload["name"], device, repeat, quick=quick, synthetic=synthetic)
+    engine, version = ENGINES.get(backend, (backend, VERSIONS.get(backend, "1.0")))
+    info = {"name": backend, "engine": engine, "version": version, "reference": ":" in backend}
+    host = HOSTS.get(machine, {"hostname": machine, "gpu": "gpu"})
+    info["device_name"] = host["gpu"] if device == "gpu" else "cpu"
+    environment = dict(host, fingerprint=f"{machine}-fp", python="3.11.9")
+    common = dict(
+        spec=spec,
+        status=status,
+        machine=machine,
+        run_id=run_id,
+        reason=reason,
+        backend_info=info,
+        workload_info=workload,
+        environment=environment,
+        started_at=run_id,
+        accuracy_meaningful=not synthetic,
+    )
+    if status != "ok":
+        return CellResult(**common)
+    n = epochs or (workload["quick"] if quick else workload["default"])["epochs"]
+    records = _epochs(n, epoch_time * 3, epoch_time, None if synthetic else final_acc)
+    steady = [r.train_time for r in records[1:]]
+    timing = Timing(
+        first_epoch_time=records[0].train_time,
+        steady_epoch_times=steady,
+        epoch_time=epoch_time,
+        step_time_median=epoch_time / 469,
+        step_time_p90=epoch_time / 400,
+        throughput=60_000 / epoch_time,
+        setup_time=1.5,
+        samples_per_epoch=60_000,
+    )
+    memory = Memory(int((1 + epoch_time / 10) * GIB), gpu_bytes)
+    return CellResult(**common, epochs=records, timing=timing, memory=memory)
+
+
+def _repeats(backend: str, times: list[float], accs: list[float], **kwargs) -> list[CellResult]:
+    return [
+        make_result(backend, MNIST_MLP, repeat=i, epoch_time=t, final_acc=a, **kwargs)
+        for i, (t, a) in enumerate(zip(times, accs, strict=True))
+    ]
+
+
+def host_a() -> list[CellResult]:
+    cntk = "CNTK 2.7 ships wheels only for CPython 3.5 and 3.6; this is Python 3.11"
+    return [
+        *_repeats("tensorflow", [4.70, 4.65, 4.75], [0.9825, 0.9822, 0.9828]),
+        *_repeats("theano", [17.3, 17.1, 17.6], [0.9712, 0.9708, 0.9715]),
+        make_result("cntk", MNIST_MLP, status="unavailable", reason=cntk),
+        *_repeats("torch", [5.0, 5.2], [0.9830, 0.9833]),
+        make_result("torch", MNIST_MLP, repeat=2, status="failed", reason="worker killed (-9)"),
+        *_repeats("jax", [3.10, 3.20, 3.05], [0.9818, 0.9815, 0.9820]),
+        make_result("numpy", MNIST_MLP, status="timeout", reason="timed out after 600 s"),
+        *_repeats("native:torch", [2.80, 2.85, 2.75], [0.9829, 0.9831, 0.9827]),
+        # An older run of jax on host-a: superseded by the run above.
+        make_result("jax", MNIST_MLP, epoch_time=9.99, run_id="2026-01-09T09-00-00"),
+        *[
+            make_result(b, MNIST1D_CNN, epoch_time=t, quick=True, synthetic=True)
+            for b, t in (("tensorflow", 0.42), ("torch", 0.21), ("jax", 0.35))
+        ],
+        make_result(
+            "theano",
+            MNIST1D_CNN,
+            status="skipped",
+            quick=True,
+            synthetic=True,
+            reason="--max-time budget spent before this cell",
+        ),
+    ]
+
+
+def host_b() -> list[CellResult]:
+    run = {"machine": "host-b", "run_id": "2026-01-11T12-00-00"}
+    gpu = {**run, "device": "gpu"}
+    return [
+        make_result("tensorflow", MNIST_MLP, epoch_time=6.0, final_acc=0.9831, **run),
+        make_result("torch", MNIST_MLP, epoch_time=7.2, final_acc=0.9827, **run),
+        *_repeats("tensorflow", [1.90, 1.95], [0.9826, 0.9824], gpu_bytes=2 * GIB, **gpu),
+        *_repeats("torch", [1.30, 1.28], [0.9832, 0.9829], gpu_bytes=GIB, **gpu),
+        *_repeats("jax", [1.50, 1.52], [0.9821, 0.9823], gpu_bytes=3 * GIB, **gpu),
+        make_result(
+            "theano",
+            MNIST_MLP,
+            status="unavailable",
+            reason="backend 'theano' cannot run on 'gpu': PyTensor has no CUDA support",
+            **gpu,
+        ),
+    ]
+
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def hostile_results() -> list[CellResult]:
+    """Results whose every string tries to break out of a table, a tag or a plot label."""
+    workload = dict(
+        MNIST_MLP,
+        name="<img src=x onerror=alert(2)>",
+        description="</p><script>alert(3)</script>",
+        reference={"low": 0.9, "high": 0.99, "source": '"><script>alert(4)</script>'},
+    )
+    evil = 'evil"<b>$x$</b>|**'
+    common = {"machine": HOSTILE, "run_id": "run-<1>"}
+    return [
+        make_result("torch", workload, epoch_time=1.0, **common),
+        make_result(evil, workload, epoch_time=2.0, **common),
+        make_result(
+            "jax",
+            workload,
+            status="failed",
+            reason="</td><script>alert(5)</script> | **bold** `code` [x](https://example.com)",
+            **common,
+        ),
+    ]
+
+
+def write_all(root: Path = RESULTS_DIR) -> list[Path]:
+    """Writes every fixture result under `root`/<machine>/<run-id>/, replacing what was there."""
+    shutil.rmtree(root, ignore_errors=True)
+    return [write_result(root / r.machine / r.run_id, r) for r in host_a() + host_b()]
+
+
+if __name__ == "__main__":
+    for path in write_all():
+        print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)

@@ -1,0 +1,186 @@
+"""Report tables from the checked-in results under tests/data/results (see report_fixtures).
+
+The Markdown of each workload's tables is compared with tests/data/golden/; after an intended
+change, regenerate with ``BENCHBENCH_UPDATE_GOLDEN=1 pytest tests/test_report_tables.py`` and
+read the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+from benchbench.errors import BenchbenchError, UnknownNameError
+from benchbench.report import data, formats, markdown, plots, sections
+from benchbench.report.tables import SPEED, accuracy_table, metric_table
+from benchbench.results import ResultsWarning, write_result
+from tests.report_fixtures import MNIST_MLP, RESULTS_DIR, make_result
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+A, B, GPU = "cpu · host-a", "cpu · host-b", "gpu · host-b (H200)"
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    return data.load([RESULTS_DIR])
+
+
+@pytest.fixture(scope="module")
+def report(loaded):
+    return sections.build(loaded, generated="(fixed)")
+
+
+def _cell(loaded, workload, backend, column, table="speed"):
+    if table == "speed":
+        frame = metric_table(loaded, workload, SPEED).frame
+    else:
+        frame = accuracy_table(loaded, workload).frame
+    return frame.at[backend, column]
+
+
+@pytest.mark.parametrize("workload", ["mnist_mlp", "mnist1d_cnn"])
+def test_workload_tables_match_golden(report, workload):
+    text = markdown.workload_section(
+        workload, report.workload_infos[workload], report.tables[workload]
+    )
+    _golden(f"{workload}.md", text)
+
+
+def test_findings_match_golden(report):
+    _golden("findings.md", markdown.findings(report.findings))
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("BENCHBENCH_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file"
+
+
+def test_speed_is_median_with_spread_ratio_and_bold_best(loaded):
+    best = _cell(loaded, "mnist_mlp", "jax", A)
+    assert (best.text, best.best) == ("3.10 ± 0.10", True)
+    tf = _cell(loaded, "mnist_mlp", "tensorflow", A)
+    assert (tf.text, tf.best) == ("4.70 ± 0.05 (1.5x)", False)
+    assert _cell(loaded, "mnist_mlp", "theano", A).text == "17.3 ± 0.3 (5.6x)"
+    assert "**3.10 ± 0.10**" in markdown.table(metric_table(loaded, "mnist_mlp", SPEED))
+
+
+def test_each_column_has_its_own_best(loaded):
+    assert _cell(loaded, "mnist_mlp", "tensorflow", B).text == "6.00"
+    assert _cell(loaded, "mnist_mlp", "tensorflow", B).best
+    assert _cell(loaded, "mnist_mlp", "torch", GPU).text == "1.29 ± 0.01"
+    assert _cell(loaded, "mnist_mlp", "tensorflow", GPU).text == "1.92 ± 0.03 (1.5x)"
+
+
+def test_machines_merge_into_columns(loaded):
+    assert [c.label for c in loaded.columns("mnist_mlp")] == [A, B, GPU]
+    assert _cell(loaded, "mnist_mlp", "jax", B).kind == "missing"
+
+
+def test_reference_lane_gets_a_ratio_but_is_never_best(loaded):
+    ref = _cell(loaded, "mnist_mlp", "native:torch", A)
+    assert (ref.text, ref.best) == ("2.80 ± 0.05 (0.9x)", False)
+    table = markdown.table(metric_table(loaded, "mnist_mlp", SPEED))
+    assert "| _native:torch_ (ref) |" in table
+
+
+def test_failed_unavailable_and_timeout_cells_carry_their_reason(loaded):
+    cntk = _cell(loaded, "mnist_mlp", "cntk", A)
+    assert cntk.kind == "unavailable" and cntk.text.startswith("unavailable: CNTK 2.7 ships")
+    assert "Python 3.11" in cntk.detail
+    assert _cell(loaded, "mnist_mlp", "numpy", A).text == "timeout: timed out after 600 s"
+    torch = _cell(loaded, "mnist_mlp", "torch", A)
+    assert torch.text == "5.10 ± 0.10 (1.6x) [2/3]" and "partial" in torch.flags
+    notes = metric_table(loaded, "mnist_mlp", SPEED).footnotes
+    assert any("1 of 3 repeats failed: worker killed" in note for note in notes)
+
+
+def test_accuracy_out_of_band_is_flagged(loaded):
+    theano = _cell(loaded, "mnist_mlp", "theano", A, "accuracy")
+    assert theano.text == "97.12% ⚠" and "out-of-band" in theano.flags
+    tf = _cell(loaded, "mnist_mlp", "tensorflow", A, "accuracy")
+    assert (tf.text, tf.flags) == ("98.25%", ())
+    table = accuracy_table(loaded, "mnist_mlp")
+    assert "Published: 97.96–98.43%" in table.caption
+    assert any(note.startswith("⚠ outside the published band") for note in table.footnotes)
+
+
+def test_synthetic_accuracy_is_not_meaningful(loaded):
+    table = accuracy_table(loaded, "mnist1d_cnn")
+    assert table.frame.at["torch", A].text == "n/m"
+    assert any("synthetic" in note for note in table.footnotes)
+
+
+def test_theano_row_says_it_runs_on_pytensor(loaded, report):
+    assert metric_table(loaded, "mnist_mlp", SPEED).labels["theano"] == "theano (pytensor)"
+    assert any("runs on pytensor" in note for note in report.engine_notes)
+    assert report.versions.at["theano (pytensor)", "host-a"] == "pytensor 2.31.7"
+
+
+def test_latest_run_supersedes_older_ones(loaded):
+    assert loaded.superseded == 1
+    assert 9.99 not in set(loaded.cells["epoch_time"].dropna())
+
+
+def test_gpu_memory_of_a_cpu_cell_is_empty_not_failed(loaded):
+    from benchbench.report.tables import DETAILS
+
+    gpu_memory = next(s for s in DETAILS if s.name == "gpu_memory")
+    assert metric_table(loaded, "mnist_mlp", gpu_memory).frame.at["torch", A].text == "—"
+
+
+def test_quick_runs_are_not_checked_against_the_band(tmp_path):
+    result = make_result("torch", MNIST_MLP, quick=True, final_acc=0.95)
+    write_result(tmp_path, result)
+    cell = accuracy_table(data.load([tmp_path]), "mnist_mlp").frame.at["torch", A]
+    assert cell.text == "95.00% ‡" and "out-of-band" not in cell.flags
+
+
+def test_corrupt_file_is_skipped_with_a_warning(tmp_path):
+    write_result(tmp_path, make_result("torch", MNIST_MLP))
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.warns(ResultsWarning, match="broken.json"):
+        loaded = data.load([tmp_path])
+    assert len(loaded.results) == 1 and len(loaded.skipped) == 1
+
+
+def test_missing_and_empty_results_are_user_errors(tmp_path):
+    with pytest.raises(BenchbenchError, match="no results at"):
+        data.load([tmp_path / "nowhere"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(BenchbenchError, match="no result files under"):
+            data.load([tmp_path])
+
+
+def test_unknown_baseline_lists_the_backends(loaded):
+    with pytest.raises(UnknownNameError, match="expected one of: cntk, jax"):
+        sections.build(loaded, baseline="tensorflw")
+    assert sections.build(loaded).baseline == "tensorflow"
+
+
+def test_formats():
+    assert formats.seconds(4.7, 0.05) == "4.70 ± 0.05"
+    assert formats.seconds(310.3) == "310.3" and formats.seconds(17.3, 0.3) == "17.3 ± 0.3"
+    assert formats.seconds(0.0123) == "0.0123"
+    assert formats.ratio(3.14) == "3.1x" and formats.ratio(150.0) == "150x"
+    assert formats.size(2 * 2**30) == "2.00 GiB" and formats.size(512 * 2**20) == "512 MiB"
+    assert formats.percent(0.984) == "98.40%" and formats.band(0.9796, 0.9843) == "97.96–98.43%"
+
+
+def test_colours_are_fixed_per_backend():
+    assert plots.colour("torch") == plots.COLOURS["torch"]
+    assert plots.colour("native:torch") not in plots.COLOURS.values()
+    assert plots.colour("some-new-backend") == plots.colour("some-new-backend")
+
+
+def test_fixture_files_are_valid_results():
+    files = sorted(RESULTS_DIR.rglob("*.json"))
+    assert len(files) == 31
+    assert all(json.loads(f.read_text())["schema_version"] == 1 for f in files)
