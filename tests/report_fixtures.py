@@ -81,7 +81,8 @@ def make_result(
     info = {"name": backend, "engine": engine, "version": version, "reference": ":" in backend}
     host = HOSTS.get(machine, {"hostname": machine, "gpu": "gpu"})
     info["device_name"] = host["gpu"] if device == "gpu" else "cpu"
-    environment = dict(host, fingerprint=f"{machine}-fp", python="3.11.9")
+    environment = dict(host, python="3.11.9", ram_bytes=64 * GIB, frameworks={engine: version})
+    environment["fingerprint"] = f"{machine}-{engine}-fp"
     common = dict(
         spec=spec,
         status=status,

@@ -107,8 +107,8 @@ def test_accuracy_out_of_band_is_flagged(loaded):
     tf = _cell(loaded, "mnist_mlp", "tensorflow", A, "accuracy")
     assert (tf.text, tf.flags) == ("98.25%", ())
     table = accuracy_table(loaded, "mnist_mlp")
-    assert "Published: 97.96–98.43%" in table.caption
-    assert any(note.startswith("⚠ outside the published band") for note in table.footnotes)
+    assert "Reference band: 97.96–98.43%" in table.caption
+    assert any(note.startswith("⚠ outside the reference band") for note in table.footnotes)
 
 
 def test_synthetic_accuracy_is_not_meaningful(loaded):
@@ -120,7 +120,16 @@ def test_synthetic_accuracy_is_not_meaningful(loaded):
 def test_theano_row_says_it_runs_on_pytensor(loaded, report):
     assert metric_table(loaded, "mnist_mlp", SPEED).labels["theano"] == "theano (pytensor)"
     assert any("runs on pytensor" in note for note in report.engine_notes)
-    assert report.versions.at["theano (pytensor)", "host-a"] == "pytensor 2.31.7"
+    theano = report.versions.at["theano (pytensor)", "host-a"]
+    assert theano == "pytensor 2.31.7 · fingerprint host-a-pytensor-fp"
+
+
+def test_machine_facts_are_shared_and_formatted(report):
+    machines = report.machines
+    assert list(machines.columns) == ["host-a", "host-b"]
+    assert machines.at["cpu", "host-b"] == "Intel Xeon 8480+"
+    assert machines.at["ram_bytes", "host-a"] == "64.00 GiB"
+    assert "fingerprint" not in machines.index and "frameworks.torch" not in machines.index
 
 
 def test_latest_run_supersedes_older_ones(loaded):
@@ -170,6 +179,7 @@ def test_formats():
     assert formats.seconds(310.3) == "310.3" and formats.seconds(17.3, 0.3) == "17.3 ± 0.3"
     assert formats.seconds(0.0123) == "0.0123"
     assert formats.ratio(3.14) == "3.1x" and formats.ratio(150.0) == "150x"
+    assert formats.ratio(0.903) == "0.9x" and formats.ratio(0.0076) == "0.0076x"
     assert formats.size(2 * 2**30) == "2.00 GiB" and formats.size(512 * 2**20) == "512 MiB"
     assert formats.percent(0.984) == "98.40%" and formats.band(0.9796, 0.9843) == "97.96–98.43%"
 

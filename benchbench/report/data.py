@@ -221,6 +221,7 @@ def _row(r: CellResult) -> dict:
         "engine": str(info.get("engine") or ""),
         "version": str(info.get("version") or ""),
         "device_name": str(info.get("device_name") or ""),
+        "fingerprint": str((r.environment or {}).get("fingerprint") or ""),
         "epochs": len(r.epochs),
         "quick": r.spec.quick,
         "synthetic": r.spec.synthetic,

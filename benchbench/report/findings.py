@@ -25,7 +25,7 @@ class Finding:
         fastest: the fastest benchbench backend and its seconds per epoch ('' if none).
         others: every other timed backend with its time relative to the fastest.
         missing: backends without a timing, with their status.
-        accuracy: whether backends agree on accuracy, and who is outside the published band.
+        accuracy: whether backends agree on accuracy, and who is outside the reference band.
     """
 
     workload: str
@@ -117,6 +117,6 @@ def _accuracy(
         outside = [b for b, v in values.items() if not band["low"] <= v <= band["high"]]
         if outside:
             names = ", ".join(_label(data, b) for b in outside)
-            text += f"; outside the published band {formats.band(band['low'], band['high'])}: "
+            text += f"; outside the reference band {formats.band(band['low'], band['high'])}: "
             text += names
     return text

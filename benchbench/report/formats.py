@@ -22,6 +22,9 @@ def seconds(value: float, spread: float | None = None) -> str:
 
 
 def ratio(value: float) -> str:
+    """``3.1x``, ``150x``; below 1, two significant figures (``0.9x``, ``0.0076x``)."""
+    if value < 1:
+        return f"{value:.2g}x"
     return f"{value:.1f}x" if value < 100 else f"{value:.0f}x"
 
 

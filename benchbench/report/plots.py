@@ -26,6 +26,7 @@ COLOURS = {
     "jax": "#1f77b4",
     "numpy": "#7f7f7f",
 }
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 EXTRA = ("#8c564b", "#e377c2", "#bcbd22", "#17becf", "#393b79", "#637939", "#843c39")
 PANEL_WIDTH, MIN_WIDTH, HEIGHT, DPI = 3.9, 5.6, 3.3, 110
 MAX_PANELS_PER_ROW = 3
@@ -85,19 +86,20 @@ def accuracy_plot(data: ReportData, workload: str) -> Plot | None:
     band = _applicable_band(data, workload)
     fig, axes = _figure(len(panels))
     for ax, (column, curves) in zip(axes, panels.items(), strict=False):
-        for backend, curve in curves.items():
-            style = "--" if data.is_reference(backend) else "-"
+        for i, (backend, curve) in enumerate(curves.items()):
+            # Backends often agree to the digit: distinct hollow markers keep overlaps visible.
             ax.plot(
                 curve.index,
                 curve.values,
-                style,
+                "--" if data.is_reference(backend) else "-",
                 color=colour(backend),
-                marker=".",
+                marker=MARKERS[i % len(MARKERS)],
+                fillstyle="none",
                 label=_text(row_label(backend, data.engine(backend))),
             )
         if band:
             ax.axhspan(
-                band["low"], band["high"], color="#999999", alpha=0.2, label="published band"
+                band["low"], band["high"], color="#999999", alpha=0.2, label="reference band"
             )
         ax.set_title(_text(column.label), fontsize=9)
         ax.set_xlabel("epoch")
@@ -134,7 +136,7 @@ def relative_plot(data: ReportData, workload: str, baseline: str) -> Plot | None
 
 
 def _applicable_band(data: ReportData, workload: str) -> dict | None:
-    """The published band, if every run of the workload used the published number of epochs."""
+    """The reference band, if every run of the workload used the default number of epochs."""
     info = data.workload_info(workload)
     epochs = (info.get("default") or {}).get("epochs")
     ran = data.cells[(data.cells["workload"] == workload) & (data.cells["status"] == "ok")]
@@ -186,6 +188,7 @@ def _bars(ax, data: ReportData, backends, heights, yerr=None, labels=None) -> No
     )
     if len(heights) and max(heights) / max(min(heights), 1e-12) > 30:
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(_plain_formatter())
     ax.margins(y=0.15)
 
 
@@ -203,6 +206,12 @@ def _figure(panels: int):
         ax.grid(axis="y", alpha=0.3)
         ax.tick_params(labelsize=8)
     return fig, axes
+
+
+def _plain_formatter():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _: f"{value:g}")
 
 
 def _png(fig) -> bytes:

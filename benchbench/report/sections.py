@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 
 import pandas as pd
 
 from benchbench.errors import UnknownNameError
+from benchbench.report import formats
 from benchbench.report.data import ReportData
 from benchbench.report.findings import Finding, findings
 from benchbench.report.tables import Table, row_label, workload_tables
 
 DEFAULT_TITLE = "benchbench report"
+
+#: Environment facts that belong to a backend's cells rather than to the machine.
+PER_BACKEND = ("fingerprint", "frameworks")
 
 METHOD = (
     "Every cell (backend × workload × device × repeat) ran in a fresh worker process; the "
@@ -33,8 +36,11 @@ METHOD = (
     "steady state.",
     "Memory: peak resident set size (ru_maxrss / VmHWM) of the fresh worker process, framework "
     "included; GPU memory is the framework's peak allocation counter where it exposes one.",
-    "Accuracy: validation accuracy after the last epoch. The published band is for the "
-    "published setting (full epochs, real data); runs on synthetic data are not meaningful.",
+    "Accuracy: validation accuracy after the last epoch. The reference band (a published "
+    "result where there is one) is for the workload's default setting (full epochs, real "
+    "data); runs on synthetic data are not meaningful.",
+    "Fingerprint: a hash of the hardware, the Python version, the framework's version and the "
+    "thread count; results with equal fingerprints were measured under comparable conditions.",
     "Ratios (n.nx) compare backends within one column (device · machine), never across columns: "
     "machines differ. Reference lanes (native:*, keras3:*) get ratios but are never the "
     "fastest.",
@@ -112,40 +118,46 @@ def workload_line(info: dict) -> str:
         parts.append(f"batch {info['batch_size']}")
     epochs = (info.get("default") or {}).get("epochs")
     if epochs:
-        parts.append(f"published setting {epochs} epochs")
+        parts.append(f"default setting {epochs} epochs")
     return " · ".join(p for p in parts if p)
 
 
 def machines_frame(data: ReportData) -> pd.DataFrame:
-    """Rows are environment facts (fingerprint first), columns machines."""
-    latest: dict[str, dict] = {}
-    fingerprints: dict[str, set[str]] = {}
-    for r in sorted(data.results, key=lambda r: (r.started_at, r.run_id)):
-        latest[r.machine] = r.environment or {}
-        fingerprints.setdefault(r.machine, set()).add(str(r.environment.get("fingerprint", "")))
-    columns = {}
-    for machine in sorted(latest):
-        facts = _flatten(latest[machine])
-        facts["fingerprint"] = ", ".join(sorted(f for f in fingerprints[machine] if f)) or "—"
-        columns[machine] = facts
-    frame = pd.DataFrame(columns).fillna("—")
-    order = ["fingerprint", *sorted(k for k in frame.index if k != "fingerprint")]
-    return frame.reindex(order)
+    """Rows are environment facts, columns machines.
+
+    A fact that differs between the cells of a machine (say, the thread pools each framework
+    loads) reads "varies by backend"; cells that lack it (no worker ran) are not counted.
+    Fingerprints and framework versions are per backend: see `versions_frame`.
+    """
+    columns: dict[str, dict[str, str]] = {}
+    by_machine: dict[str, list[dict[str, str]]] = {}
+    for r in data.results:
+        facts = {k: v for k, v in (r.environment or {}).items() if k not in PER_BACKEND}
+        by_machine.setdefault(r.machine, []).append(_flatten(facts))
+    for machine, flats in sorted(by_machine.items()):
+        keys = sorted(set().union(*flats))
+        columns[machine] = {}
+        for key in keys:
+            values = {flat[key] for flat in flats if key in flat}
+            columns[machine][key] = values.pop() if len(values) == 1 else "varies by backend"
+    return pd.DataFrame(columns).fillna("—")
 
 
 def versions_frame(data: ReportData) -> pd.DataFrame:
-    """Rows are backends, columns machines: engine and version, and non-CPU device names."""
+    """Rows are backends, columns machines: engine and version, fingerprint, non-CPU devices."""
     cells = data.cells
     table: dict[str, dict[str, str]] = {}
     for (backend, machine), group in cells.groupby(["backend", "machine"]):
-        engines = sorted(
-            {f"{e} {v}".strip() for e, v in zip(group["engine"], group["version"], strict=True)}
-        )
-        devices = sorted({d for d in group["device_name"] if d and d != "cpu"})
-        text = ", ".join(e for e in engines if e) or "—"
+        pairs = zip(group["engine"], group["version"], strict=True)
+        engines = sorted({f"{e} {v}".strip() for e, v in pairs} - {""})
+        devices = sorted(set(group.loc[group["device"] != "cpu", "device_name"]) - {""})
+        fingerprints = sorted(set(group["fingerprint"]) - {""})
+        parts = [", ".join(engines) or "—"]
+        if fingerprints:
+            parts.append("fingerprint " + ", ".join(fingerprints))
         if devices:
-            text += " · " + ", ".join(devices)
-        table.setdefault(machine, {})[row_label(backend, data.engine(backend))] = text
+            parts.append(", ".join(devices))
+        table.setdefault(machine, {})[row_label(backend, data.engine(backend))] = " · ".join(parts)
     frame = pd.DataFrame(table).fillna("—")
     labels = [row_label(b, data.engine(b)) for b in data.backends()]
     return frame.reindex([label for label in labels if label in frame.index])
@@ -182,10 +194,20 @@ def _flatten(facts: dict, prefix: str = "") -> dict[str, str]:
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(_flatten(value, f"{name}."))
-        elif isinstance(value, list | tuple):
-            flat[name] = ", ".join(map(str, value))
-        elif value is None:
-            flat[name] = "—"
         else:
-            flat[name] = value if isinstance(value, str) else json.dumps(value)
+            flat[name] = _fact(name, value)
     return flat
+
+
+def _fact(name: str, value: object) -> str:
+    if value is None or value == [] or value == "":
+        return "—"
+    if isinstance(value, list | tuple):
+        return "; ".join(_fact(name, item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_fact(k, v)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name.endswith("_bytes") and isinstance(value, int | float):
+        return formats.size(value)
+    return str(value)

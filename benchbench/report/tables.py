@@ -35,8 +35,8 @@ class Cell:
         text: what the cell says, markers included.
         best: the best value of its column.
         kind: 'value', 'missing', 'n/m' or a non-ok status ('failed', 'unavailable', ...).
-        flags: 'out-of-band', 'short' (not the published profile), 'partial' (some repeats
-            did not finish).
+        flags: 'out-of-band', 'short' (fewer epochs than the default profile), 'partial'
+            (some repeats did not finish).
         detail: a longer explanation (a tooltip in HTML).
     """
 
@@ -134,7 +134,7 @@ def metric_table(data: ReportData, workload: str, spec: Spec) -> Table:
 
 
 def accuracy_table(data: ReportData, workload: str) -> Table:
-    """Final validation accuracy per cell, flagged against the published band."""
+    """Final validation accuracy per cell, flagged against the reference band."""
     stats = stats_by_column(data, workload, "val_accuracy")
     info = data.workload_info(workload)
     band = info.get("reference") or None
@@ -160,7 +160,7 @@ def accuracy_table(data: ReportData, workload: str) -> Table:
     caption = "Final validation accuracy (median over repeats)."
     if band:
         band_text = formats.band(band["low"], band["high"])
-        caption += f" Published: {band_text} ({band.get('source', 'source not recorded')})."
+        caption += f" Reference band: {band_text} ({band.get('source', 'source not recorded')})."
     return _table(data, workload, "accuracy", "Accuracy", caption, frame, footnotes)
 
 
@@ -265,10 +265,10 @@ def _accuracy_notes(frame: pd.DataFrame) -> list[str]:
     cells = list(frame.to_numpy().ravel())
     notes = []
     if any("out-of-band" in c.flags for c in cells):
-        notes.append(f"{MARK_OUT_OF_BAND} outside the published band.")
+        notes.append(f"{MARK_OUT_OF_BAND} outside the reference band.")
     if any("short" in c.flags for c in cells):
         notes.append(
-            f"{MARK_SHORT} fewer epochs than the published setting (quick profile or --epochs): "
+            f"{MARK_SHORT} fewer epochs than the default setting (quick profile or --epochs): "
             "the band does not apply."
         )
     if any(c.kind == NOT_MEANINGFUL for c in cells):
