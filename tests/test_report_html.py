@@ -96,6 +96,8 @@ def test_csv_is_one_tidy_row_per_cell(tmp_path):
 
 def test_output_directory_gets_report_file(tmp_path):
     assert build_report([RESULTS_DIR], tmp_path, "md") == tmp_path / "report.md"
+    new = tmp_path / "reports"
+    assert build_report([RESULTS_DIR], new, "csv") == new / "report.csv"
 
 
 def test_unknown_format_is_a_user_error(tmp_path):

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         type=Path,
         help="file to write (default: report.<format> in the current directory); "
-        "a directory gets report.<format> inside it",
+        "a directory (or a path without a suffix) gets report.<format> inside it",
     )
     parser.add_argument(
         "--format",

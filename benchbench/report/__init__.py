@@ -29,7 +29,8 @@ def build_report(
 
     Args:
         paths: result files or directories (e.g. ``results/`` or ``results/<machine>/<run>``).
-        out: the file to write; if it is an existing directory, ``report.<ext>`` inside it.
+        out: the file to write; a directory (one that exists, or a path without a suffix)
+            gets ``report.<ext>`` inside it.
         fmt: 'html' (self-contained, with plots), 'md' (GitHub-flavoured tables) or 'csv'
             (one tidy row per cell).
         baseline: the backend the relative-time plot divides by (default: the first backend
@@ -48,7 +49,7 @@ def build_report(
     from benchbench.report import data, sections
 
     out = Path(out)
-    if out.is_dir():
+    if out.is_dir() or (not out.suffix and not out.exists()):
         out = out / f"report{FORMATS[fmt]}"
     out.parent.mkdir(parents=True, exist_ok=True)
     loaded = data.load(paths)

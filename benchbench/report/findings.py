@@ -75,7 +75,7 @@ def _speed(data: ReportData, stats: pd.DataFrame) -> tuple[str, str, str]:
         return "", "", ""
     medians = stats["median"].dropna().sort_values()
     own = medians[[not data.is_reference(b) for b in medians.index]]
-    missing = [f"{b} ({stats.at[b, 'status']})" for b in stats.index if b not in medians.index]
+    missing = [f"{b} ({_status(stats.at[b, 'status'])})" for b in stats.index if b not in medians]
     if own.empty:
         return "", "", ", ".join(missing)
     fastest, best = own.index[0], own.iloc[0]
@@ -84,6 +84,10 @@ def _speed(data: ReportData, stats: pd.DataFrame) -> tuple[str, str, str]:
     ]
     text = f"{_label(data, fastest)} ({formats.seconds(best)})"
     return text, ", ".join(others), ", ".join(missing)
+
+
+def _status(status: object) -> str:
+    return status if isinstance(status, str) and status else "no timing recorded"
 
 
 def _accuracy(
