@@ -123,8 +123,11 @@ def execute(spec: CellSpec, python: str, env: dict[str, str], on_poll=None) -> W
         cmd = [python, "-m", "benchbench.worker", str(spec_path), str(result_path),
                "--progress", str(progress), "--fit-verbose", str(fit_verbose)]
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env, start_new_session=True)
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=env, start_new_session=True)
+        except OSError as exc:
+            return WorkerOutcome(None, None, "", f"cannot start {python}: {exc}", False, 0.0)
         out = TailBuffer(proc.stdout, echo=_echo(sys.stdout) if spec.verbose else None)
         err = TailBuffer(proc.stderr, echo=_echo(sys.stderr) if spec.verbose else None)
         try:
@@ -183,7 +186,9 @@ def classify(spec: CellSpec, outcome: WorkerOutcome) -> tuple[str, str]:
         if code and payload.get("status") != "failed":
             reason = f"{reason} (the worker exited with {code} after writing its result)".strip()
         return payload.get("status", "failed"), reason
-    if code is not None and code < 0:
+    if code is None:
+        return "failed", f"the worker did not start: {outcome.stderr_tail}"
+    if code < 0:
         return "failed", signal_reason(code)
     last = outcome.stderr_tail.strip().splitlines()[-1:] or [""]
     return "failed", f"the worker exited with status {code} without a result. {last[0]}".strip()

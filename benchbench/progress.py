@@ -137,6 +137,9 @@ class ProgressView:
         self.stream.flush()
 
 
+REASON_CHARS = 110
+
+
 def outcome(result) -> str:
     """One phrase for a cell's result: its speed when ok, its status and reason otherwise."""
     if result.status == "ok" and result.timing:
@@ -146,7 +149,19 @@ def outcome(result) -> str:
         return (f"ok, {t.epoch_time:.3f} s/epoch (first {t.first_epoch_time:.3f} s)"
                 f"{acc_text}, {_duration(result.wall_time or 0)} wall")
     reason = result.reason.splitlines()[0] if result.reason else ""
+    if len(reason) > REASON_CHARS:
+        reason = reason[: REASON_CHARS - 3] + "..."
     return f"{result.status}: {reason}" if reason else result.status
+
+
+def counts(results) -> str:
+    """'12 cells: 5 ok, 1 failed, ...' in the order of `STATUSES`."""
+    from benchbench.results import STATUSES
+
+    tally = {s: sum(r.status == s for r in results) for s in STATUSES}
+    parts = [f"{n} {s}" for s, n in tally.items() if n]
+    noun = "cell" if len(results) == 1 else "cells"
+    return f"{len(results)} {noun}: {', '.join(parts)}"
 
 
 def _fmt(value, spec: str) -> str:

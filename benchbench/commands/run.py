@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchbench import environment, registry, runner, workloads
 from benchbench.errors import BenchbenchError
-from benchbench.progress import ProgressView, summary_table
+from benchbench.progress import ProgressView, counts, summary_table
 from benchbench.results import finished_cells, read_manifest, write_manifest
 
 HELP = "run benchmark cells (backend x workload x device x repeat), each in a fresh process"
@@ -141,7 +141,8 @@ def start(args: argparse.Namespace, pythons: dict[str, str], machine: str):
     run_dir = runner.new_run_dir(Path(args.out), machine)
     recorded = {k: v for k, v in dataclasses.asdict(options).items()
                 if k not in ("backends", "workloads")}
-    manifest = runner.new_manifest(specs, machine, run_dir, sys.argv, recorded)
+    argv = ["benchbench", *sys.argv[1:]]
+    manifest = runner.new_manifest(specs, machine, run_dir, argv, recorded)
     print(f"{len(specs)} cells -> {run_dir}")
     return run_dir, manifest
 
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     results, interrupted = runner.Runner(run_dir, manifest, pythons, view).run()
     print()
     print(summary_table(results) if results else "no cell finished")
-    print(f"\nresults: {run_dir}")
+    print(f"\n{counts(results)}\nresults: {run_dir}")
     if interrupted:
         print(f"interrupted: {len(results)} of {len(manifest.plan)} cells kept; finish with:\n"
               f"  python -m benchbench run --resume --out {run_dir}", file=sys.stderr)

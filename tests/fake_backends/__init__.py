@@ -42,3 +42,15 @@ def fake_backend(name: str, misbehave: Callable[[int], None]):
 
     Backend.name = name
     return probe, Backend
+
+
+#: ``$BENCHBENCH_BACKEND_MODULES`` registering every variant under its name.
+VARIANTS = ("fake", "slow", "hang", "crash", "sigkill", "flood", "broken")
+MODULES_VALUE = ",".join(
+    f"{name}=tests.fake_backends.{'ok' if name == 'fake' else name}" for name in VARIANTS
+)
+#: The environment a test sets (monkeypatch.setenv) so that workers see fakes only.
+ENV = {
+    "BENCHBENCH_BACKEND_MODULES": MODULES_VALUE,
+    "BENCHBENCH_WORKLOADS_PACKAGE": "tests.fake_workloads",
+}

@@ -1,0 +1,200 @@
+"""``benchbench run`` and ``benchbench list`` from the command line: usage errors, Ctrl-C and
+``--resume``, the parent's imports, and one end-to-end run of two real backends."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchbench import worker
+from benchbench.cli import main
+from benchbench.commands import list as list_command
+from benchbench.results import load_results, read_manifest
+from tests.fake_backends import ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "benchbench", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+# -- usage errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--backend", "numpy,nope"], "unknown backend 'nope'; expected one of: all,"),
+        (["--workload", "nope"], "unknown workload 'nope'; expected one of: all, nodata, tiny"),
+        (["--python", "nope=/bin/sh"], "unknown backend 'nope'"),
+        (["--python", "fake"], "expected BACKEND=PATH"),
+        (["--python", "fake=/no/such/python"], "no executable interpreter there"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(fakes, capsys, tmp_path, args, words):
+    assert main(["run", *args, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not any(tmp_path.iterdir())  # rejected before anything ran or was written
+
+
+def test_unknown_backend_lists_the_valid_ones(fakes, capsys):
+    assert main(["run", "--backend", "tensorflw"]) == 2
+    err = capsys.readouterr().err
+    for name in ("tensorflow", "theano", "cntk", "torch", "jax", "numpy"):
+        assert name in err
+
+
+def test_bad_numbers_are_argparse_errors(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--epochs", "0"])
+    assert exc.value.code == 2 and "positive integer" in capsys.readouterr().err
+
+
+# -- a whole run through the CLI -----------------------------------------------------------------
+
+
+def test_run_writes_results_summary_and_exit_code(fakes, capsys, tmp_path):
+    code = main(["run", "--backend", "fake,crash,cntk", "--workload", "tiny", "--out",
+                 str(tmp_path), "--machine", "box", "--threads", "1", "--no-report"])
+    out = capsys.readouterr().out
+    assert code == 1  # the crash
+    (run_dir,) = (tmp_path / "box").iterdir()
+    statuses = {r.spec.backend: r.status for r in load_results([run_dir])}
+    assert statuses == {"fake": "ok", "crash": "failed", "cntk": "unavailable"}
+    assert f"results: {run_dir}" in out and "workload  backend" in out
+    manifest = read_manifest(run_dir)
+    assert manifest.options["threads"] == 1 and manifest.options["quick"] is True
+    fake = next(r for r in load_results([run_dir]) if r.spec.backend == "fake")
+    assert fake.environment["affinity"] == fake.environment["affinity"][:1]
+    assert fake.environment["thread_vars"]["OMP_NUM_THREADS"] == "1"
+
+
+def test_parent_imports_no_framework(fakes, tmp_path):
+    code = (
+        "import sys\n"
+        "from benchbench.cli import main\n"
+        f"rc = main(['run', '--backend', 'fake,cntk', '--workload', 'tiny', '--out', "
+        f"{str(tmp_path)!r}, '--no-report'])\n"
+        "heavy = ('torch', 'tensorflow', 'jax', 'pytensor', 'pandas', 'matplotlib')\n"
+        "print('LOADED', [m for m in heavy if m in sys.modules], rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert "LOADED [] 0" in proc.stdout, proc.stdout + proc.stderr
+
+
+def wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.1)
+
+
+def test_ctrl_c_keeps_finished_cells_and_resume_runs_the_rest(tmp_path):
+    env = {**os.environ, **ENV, "BENCHBENCH_FAKE_SLEEP": "60"}
+    args = ["--out", str(tmp_path), "--machine", "m", "--no-report"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchbench", "run", "--backend", "fake,slow", "--workload",
+         "tiny", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        def slow_running():
+            manifests = list(tmp_path.glob("m/*/manifest.json"))
+            return manifests and json.loads(manifests[0].read_text()).get("cells", {}).get(
+                "tiny--slow--cpu--r0") == "running"
+
+        wait_for(slow_running)
+        time.sleep(1.0)  # let the worker start (it sleeps 60 s per step)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    (run_dir,) = (tmp_path / "m").iterdir()
+    manifest = read_manifest(run_dir)
+    assert manifest.interrupted
+    assert manifest.cells == {"tiny--fake--cpu--r0": "ok", "tiny--slow--cpu--r0": "interrupted"}
+    kept = (run_dir / "tiny--fake--cpu--r0.json").read_text()
+    assert not (run_dir / "tiny--slow--cpu--r0.json").exists()
+
+    resumed = cli("run", "--resume", *args, env={**env, "BENCHBENCH_FAKE_SLEEP": "0"})
+    assert resumed.returncode == 0, resumed.stderr
+    assert "1 of 2 cells already done" in resumed.stdout
+    assert (run_dir / "tiny--fake--cpu--r0.json").read_text() == kept  # not run again
+    assert {r.status for r in load_results([run_dir])} == {"ok"}
+    manifest = read_manifest(run_dir)
+    assert not manifest.interrupted and len(manifest.resumed_at) == 1
+
+
+# -- list ----------------------------------------------------------------------------------------
+
+
+def test_list_shows_backends_with_reasons_and_workloads(fakes, capsys, monkeypatch):
+    monkeypatch.setattr(list_command, "probe_backends",
+                        lambda names, pythons: {n: worker.probe(n) for n in ("fake", "cntk")})
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "fake         available    fake-numpy 0.0 (devices: cpu)" in out
+    cntk = worker.probe("cntk")
+    assert f"cntk         unavailable  {cntk['reason']}" in out
+    assert "remedy: CNTK 2.7" in out
+    assert "tiny" in out and "dataset blobs (present" in out and "quick (run's default)" in out
+
+
+def test_list_json(fakes, capsys, monkeypatch):
+    monkeypatch.setattr(list_command, "probe_backends",
+                        lambda names, pythons: {"cntk": worker.probe("cntk")})
+    assert main(["list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["backends"][0]["available"] is False
+    assert {w["name"] for w in data["workloads"]} == {"tiny", "nodata"}
+
+
+# -- end to end with real backends ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+@pytest.mark.skipif(importlib.util.find_spec("sklearn") is None, reason="needs scikit-learn")
+def test_numpy_and_torch_end_to_end(tmp_path):
+    # one thread: OpenMP spin-waiting on a shared two-core runner makes two threads erratic
+    proc = cli("run", "--backend", "numpy,torch", "--workload", "digits_mlp", "--epochs", "3",
+               "--threads", "1", "--out", str(tmp_path), "--machine", "ci", timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = load_results([tmp_path])
+    assert sorted(r.spec.backend for r in results) == ["numpy", "torch"]
+    for r in results:
+        assert r.status == "ok" and r.accuracy_meaningful
+        assert len(r.epochs) == 3 and r.timing.steady_epoch_times == [
+            e.train_time for e in r.epochs[1:]]
+        assert r.timing.first_epoch_time == r.epochs[0].train_time
+        assert all(e.step_time_sum <= e.train_time for e in r.epochs)
+        assert all(e.val_time is not None and e.val_accuracy is not None for e in r.epochs)
+        assert r.timing.step_time_median <= r.timing.step_time_p90
+        assert r.timing.throughput > 0 and r.memory.peak_host_bytes > 0
+        assert r.environment["frameworks"] == {r.backend_info["engine"]:
+                                               r.backend_info["version"]}
+    # the same data and initial weights: the first epoch's loss agrees across backends
+    losses = [r.epochs[0].loss for r in results]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-3)
+    assert "report:" in proc.stdout or "report not built" in proc.stdout
