@@ -24,7 +24,7 @@ import socket
 import sys
 from pathlib import Path
 
-from benchbench import environment, registry
+from benchbench import environment
 from benchbench import workloads as workloads_mod
 from benchbench.errors import BenchbenchError, UnknownNameError
 from benchbench.isolation import classify, execute, worker_env
@@ -237,7 +237,7 @@ class Runner:
         done = finished_cells(self.run_dir)
         todo = [s for s in specs if s.cell_id not in done]
         interrupted = False
-        current = None
+        current = previous_handler = None
         try:
             for n, spec in enumerate(todo):
                 current = spec
@@ -249,8 +249,8 @@ class Runner:
                 self.view.finish(result, ran)
                 current = None
         except KeyboardInterrupt:
-            interrupted = True
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            interrupted = True  # a second Ctrl-C must not cut the manifest write short
+            previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
         finally:
             cells = dict(self.manifest.cells)
             if current is not None:
@@ -258,8 +258,8 @@ class Runner:
             self.manifest = dataclasses.replace(self.manifest, cells=cells,
                                                 finished_at=now(), interrupted=interrupted)
             write_manifest(self.run_dir, self.manifest)
-            if interrupted:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+            if previous_handler is not None:
+                signal.signal(signal.SIGINT, previous_handler)
         return [done[s.cell_id] for s in specs if s.cell_id in done], interrupted
 
 
@@ -275,7 +275,7 @@ def dataset_availability(workload) -> tuple[bool, str]:
         ok, reason = datasets.availability(workload.dataset)
     except Exception as exc:  # availability must not stop a run; the worker will retry
         return True, f"availability check failed: {exc}"
-    return bool(ok), "" if ok else f"dataset {workload.dataset!r} unavailable: {reason}"
+    return bool(ok), "" if ok else reason
 
 
 def new_manifest(specs: list[CellSpec], machine: str, run_dir: Path, argv: list[str],
@@ -285,12 +285,6 @@ def new_manifest(specs: list[CellSpec], machine: str, run_dir: Path, argv: list[
         plan=[s.to_dict() for s in specs], environment=environment.host_facts(),
         cells={s.cell_id: "pending" for s in specs}, started_at=now(), options=options,
     )
-
-
-def check_names(options: RunOptions) -> None:
-    """Fails before anything runs if a --python names an unknown backend."""
-    for name in options.pythons:
-        registry.check_name(name)
 
 
 def exit_code(results: list[CellResult], interrupted: bool) -> int:

@@ -86,6 +86,16 @@ def test_run_writes_results_summary_and_exit_code(fakes, capsys, tmp_path):
     assert fake.environment["thread_vars"]["OMP_NUM_THREADS"] == "1"
 
 
+def test_python_runs_a_backends_workers_under_another_interpreter(fakes, tmp_path):
+    other = tmp_path / "python-for-fake"
+    other.symlink_to(sys.executable)
+    out = tmp_path / "results"
+    assert main(["run", "--backend", "fake,numpy", "--workload", "tiny", "--out", str(out),
+                 "--python", f"fake={other}", "--no-report"]) == 0
+    executables = {r.spec.backend: r.environment["executable"] for r in load_results([out])}
+    assert executables == {"fake": str(other), "numpy": sys.executable}
+
+
 def test_parent_imports_no_framework(fakes, tmp_path):
     code = (
         "import sys\n"
