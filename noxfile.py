@@ -60,8 +60,15 @@ def backend_tests(backend: str) -> None:
     @nox.session(name=f"tests-{backend}")
     def run_tests(session: nox.Session) -> None:
         install_backends(session, [backend], "data,dev")
-        session.run("python", "-m", "pytest", "-k", backend, *session.posargs,
-                    env={"BENCHBENCH_BACKEND": backend})
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            "-k",
+            backend,
+            *session.posargs,
+            env={"BENCHBENCH_BACKEND": backend},
+        )
 
     run_tests.__doc__ = f"The backend-parametrised tests, with only {backend} installed."
 
@@ -84,11 +91,21 @@ def bench_matrix(session: nox.Session, out: Path, success_codes=(0,)) -> None:
         shutil.rmtree(out)  # one run per directory: check pools every run it finds
     threads = os.environ.get("BENCH_THREADS")
     session.run(
-        "python", "-m", "benchbench", "run", "--quick", "--no-report",
-        "--backend", ",".join(backends),
-        "--workload", os.environ.get("BENCH_WORKLOADS", QUICK_WORKLOADS),
-        "--repeats", os.environ.get("BENCH_REPEATS", "5"),
-        "--out", str(out), *(["--threads", threads] if threads else []),
+        "python",
+        "-m",
+        "benchbench",
+        "run",
+        "--quick",
+        "--no-report",
+        "--backend",
+        ",".join(backends),
+        "--workload",
+        os.environ.get("BENCH_WORKLOADS", QUICK_WORKLOADS),
+        "--repeats",
+        os.environ.get("BENCH_REPEATS", "5"),
+        "--out",
+        str(out),
+        *(["--threads", threads] if threads else []),
         success_codes=list(success_codes),
     )
 
@@ -110,16 +127,25 @@ def baseline(session: nox.Session) -> None:
 def regression(session: nox.Session) -> None:
     """Bench, then check against the baseline; arguments after -- go to `benchbench check`."""
     if not BASELINE.exists():
-        session.error(f"no baseline at {BASELINE}: store one first with 'nox -s baseline' on "
-                      "the commit to compare against (or set BENCHBENCH_BASELINE)")
+        session.error(
+            f"no baseline at {BASELINE}: store one first with 'nox -s baseline' on "
+            "the commit to compare against (or set BENCHBENCH_BASELINE)"
+        )
     bench_matrix(session, BENCH_OUT, success_codes=(0, 1))  # check reports failed cells
-    session.run("python", "-m", "benchbench", "check", str(BASELINE), str(BENCH_OUT),
-                *session.posargs)
+    session.run(
+        "python", "-m", "benchbench", "check", str(BASELINE), str(BENCH_OUT), *session.posargs
+    )
 
 
 @nox.session
 def report(session: nox.Session) -> None:
     """An HTML report of the latest bench results (arguments after -- go to the command)."""
     install_backends(session, [], "report")
-    session.run("python", "-m", "benchbench", "report", str(BENCH_OUT),
-                *(session.posargs or ["-o", "report.html"]))
+    session.run(
+        "python",
+        "-m",
+        "benchbench",
+        "report",
+        str(BENCH_OUT),
+        *(session.posargs or ["-o", "report.html"]),
+    )

@@ -33,9 +33,19 @@ from benchbench.results import CellResult
 #: The pytest-benchmark file version whose layout this writes.
 FORMAT_VERSION = "5.1.0"
 SUITE_FILE = "benchmarks/test_train_step.py"
-MACHINE_KEYS = ("node", "processor", "machine", "python_compiler", "python_implementation",
-                "python_implementation_version", "python_version", "python_build", "release",
-                "system", "cpu")
+MACHINE_KEYS = (
+    "node",
+    "processor",
+    "machine",
+    "python_compiler",
+    "python_implementation",
+    "python_implementation_version",
+    "python_version",
+    "python_build",
+    "release",
+    "system",
+    "cpu",
+)
 
 
 def _steady(result: CellResult) -> list[float]:
@@ -70,12 +80,24 @@ def stats(data: Sequence[float]) -> dict:
         hd15iqr = ordered[bisect_right(ordered, high) - 1]  # as pytest-benchmark >= 5.3 has it
     total = sum(data)
     return {
-        "min": ordered[0], "max": ordered[-1], "mean": mean, "stddev": stddev, "rounds": n,
-        "median": statistics.median(data), "iqr": iqr, "q1": q1, "q3": q3,
-        "iqr_outliers": iqr_outliers, "stddev_outliers": stddev_outliers,
-        "outliers": f"{stddev_outliers};{iqr_outliers}", "ld15iqr": ld15iqr,
-        "hd15iqr": hd15iqr, "ops": n / total if total else 0, "total": total,
-        "data": data, "iterations": 1,
+        "min": ordered[0],
+        "max": ordered[-1],
+        "mean": mean,
+        "stddev": stddev,
+        "rounds": n,
+        "median": statistics.median(data),
+        "iqr": iqr,
+        "q1": q1,
+        "q3": q3,
+        "iqr_outliers": iqr_outliers,
+        "stddev_outliers": stddev_outliers,
+        "outliers": f"{stddev_outliers};{iqr_outliers}",
+        "ld15iqr": ld15iqr,
+        "hd15iqr": hd15iqr,
+        "ops": n / total if total else 0,
+        "total": total,
+        "data": data,
+        "iterations": 1,
     }
 
 
@@ -85,13 +107,11 @@ def _quartiles(data: list[float]) -> tuple[float, float]:
     if n == 1:
         return data[0], data[0]
     if n % 2 == 0:
-        return statistics.median(data[: n // 2]), statistics.median(data[n // 2:])
+        return statistics.median(data[: n // 2]), statistics.median(data[n // 2 :])
     k, r = n // 4, n % 4
     if r == 1:
-        return (0.25 * data[k - 1] + 0.75 * data[k],
-                0.75 * data[3 * k] + 0.25 * data[3 * k + 1])
-    return (0.75 * data[k] + 0.25 * data[k + 1],
-            0.25 * data[3 * k + 1] + 0.75 * data[3 * k + 2])
+        return (0.25 * data[k - 1] + 0.75 * data[k], 0.75 * data[3 * k] + 0.25 * data[3 * k + 1])
+    return (0.75 * data[k] + 0.25 * data[k + 1], 0.25 * data[3 * k + 1] + 0.75 * data[3 * k + 2])
 
 
 def benchmark_name(metric: str, workload: str, backend: str, device: str) -> tuple[str, str]:
@@ -123,15 +143,25 @@ def benchmark_entry(results: Sequence[CellResult], metric: str) -> dict:
             "batch_size": results[0].spec.batch_size,
             "quick": results[0].spec.quick,
         },
-        "options": {"disable_gc": False, "timer": "perf_counter", "min_rounds": len(results),
-                    "max_time": 0, "min_time": 0, "warmup": metric != "first_epoch_time"},
+        "options": {
+            "disable_gc": False,
+            "timer": "perf_counter",
+            "min_rounds": len(results),
+            "max_time": 0,
+            "min_time": 0,
+            "warmup": metric != "first_epoch_time",
+        },
         "stats": stats([v for r in results for v in ROUNDS[metric](r)]),
     }
 
 
 #: pytest-benchmark machine_info key -> the `benchbench.environment` fact it comes from.
-MACHINE_FACTS = {"node": "hostname", "python_version": "python",
-                 "python_implementation": "python_implementation", "system": "os"}
+MACHINE_FACTS = {
+    "node": "hostname",
+    "python_version": "python",
+    "python_implementation": "python_implementation",
+    "system": "os",
+}
 
 
 def machine_info(results: Sequence[CellResult]) -> dict:
@@ -140,8 +170,10 @@ def machine_info(results: Sequence[CellResult]) -> dict:
     info = {key: env.get(key, env.get(MACHINE_FACTS.get(key, ""), "")) for key in MACHINE_KEYS}
     info["node"] = info["node"] or results[0].machine
     if not isinstance(info["cpu"], dict):
-        info["cpu"] = {"brand_raw": env.get("cpu_model", ""),
-                       "count": env.get("cpu_cores_logical", 0)}
+        info["cpu"] = {
+            "brand_raw": env.get("cpu_model", ""),
+            "count": env.get("cpu_cores_logical", 0),
+        }
     info["benchbench"] = {"machine": results[0].machine, "fingerprint": env.get("fingerprint")}
     return info
 
@@ -167,12 +199,15 @@ def export(results: Sequence[CellResult], metric: str = "step_time") -> dict:
         BenchbenchError: unknown metric, or no 'ok' cell with timings.
     """
     if metric not in ROUNDS:
-        raise BenchbenchError(f"cannot export metric {metric!r}; expected one of: "
-                              f"{', '.join(ROUNDS)}")
+        raise BenchbenchError(
+            f"cannot export metric {metric!r}; expected one of: {', '.join(ROUNDS)}"
+        )
     ok = [r for r in results if r.status == "ok" and r.timing is not None]
     if not ok:
-        raise BenchbenchError(f"no successful cells to export among {len(results)} results; "
-                              "only cells with status 'ok' carry timings")
+        raise BenchbenchError(
+            f"no successful cells to export among {len(results)} results; "
+            "only cells with status 'ok' carry timings"
+        )
     cells: dict[tuple, list[CellResult]] = {}
     for result in sorted(ok, key=lambda r: (r.spec.key, r.spec.repeat)):
         cells.setdefault(result.spec.key, []).append(result)

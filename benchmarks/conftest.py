@@ -51,8 +51,9 @@ def selected_workloads() -> list[str]:
 def pytest_generate_tests(metafunc):
     if {"backend_name", "workload_name"} <= set(metafunc.fixturenames):
         cells = [(b, w) for b in selected_backends() for w in selected_workloads()]
-        metafunc.parametrize(("backend_name", "workload_name"), cells,
-                             ids=[f"{b}-{w}" for b, w in cells])
+        metafunc.parametrize(
+            ("backend_name", "workload_name"), cells, ids=[f"{b}-{w}" for b, w in cells]
+        )
 
 
 def random_batch(workload, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -76,20 +77,28 @@ def train_step(backend_name, workload_name):
     info = registry.probe(backend_name)
     if not info.available:
         pytest.skip(f"{backend_name}: {info.reason} ({info.remedy})")
+    if info.reference:
+        pytest.skip(f"{backend_name} is a reference lane, not a model-layer backend")
     found = workloads.discover()
     if workload_name not in found:
         pytest.skip(f"no workload {workload_name!r} here; known: {', '.join(sorted(found))}")
     workload = found[workload_name]
     threads = os.environ.get("BENCHBENCH_THREADS")
-    backend = registry.get_backend(backend_name, device="cpu", seed=0,
-                                   threads=int(threads) if threads else None)
+    backend = registry.get_backend(
+        backend_name, device="cpu", seed=0, threads=int(threads) if threads else None
+    )
     model = workload.build()
     model.compile(workload.optimizer(), workload.loss, metrics=["accuracy"], backend=backend)
     step = model.train_step()
     x, y = random_batch(workload)
     for _ in range(WARMUP_STEPS):  # compilation and first-call costs stay out of the rounds
         step(x, y)
-    extra = {"backend_engine": info.engine, "backend_version": info.version,
-             "batch_size": workload.batch_size, "input_shape": list(workload.input_shape),
-             "params": workload.params, "threads": threads or "default"}
+    extra = {
+        "backend_engine": info.engine,
+        "backend_version": info.version,
+        "batch_size": workload.batch_size,
+        "input_shape": list(workload.input_shape),
+        "params": workload.params,
+        "threads": threads or "default",
+    }
     return step, x, y, extra

@@ -14,21 +14,44 @@ pytest.importorskip("scipy")
 JITTER = {"base": (0.0, 0.008, -0.006, 0.011, -0.009), "cur": (0.004, -0.01, 0.007, -0.003, 0.0)}
 
 
-def cell(workload="digits_mlp", backend="numpy", repeat=0, epoch_time=0.1, accuracy=0.95,
-         status="ok", fingerprint="env-a", memory=300 * 2**20) -> CellResult:
+def cell(
+    workload="digits_mlp",
+    backend="numpy",
+    repeat=0,
+    epoch_time=0.1,
+    accuracy=0.95,
+    status="ok",
+    fingerprint="env-a",
+    memory=300 * 2**20,
+) -> CellResult:
     spec = CellSpec(backend=backend, workload=workload, repeat=repeat, quick=True)
     if status != "ok":
         return CellResult(spec, status, machine="box", run_id="r", reason="boom\ntraceback")
     samples = 1000
-    timing = Timing(first_epoch_time=epoch_time * 3, steady_epoch_times=[epoch_time] * 2,
-                    epoch_time=epoch_time, step_time_median=epoch_time / 10,
-                    step_time_p90=epoch_time / 9, throughput=samples / epoch_time,
-                    setup_time=0.2, samples_per_epoch=samples)
-    epochs = [EpochRecord(epoch=e, train_time=epoch_time, val_accuracy=accuracy, steps=10)
-              for e in range(3)]
-    return CellResult(spec, "ok", machine="box", run_id="r", epochs=epochs, timing=timing,
-                      memory=Memory(memory), environment={"fingerprint": fingerprint,
-                                                          "python": "3.11"})
+    timing = Timing(
+        first_epoch_time=epoch_time * 3,
+        steady_epoch_times=[epoch_time] * 2,
+        epoch_time=epoch_time,
+        step_time_median=epoch_time / 10,
+        step_time_p90=epoch_time / 9,
+        throughput=samples / epoch_time,
+        setup_time=0.2,
+        samples_per_epoch=samples,
+    )
+    epochs = [
+        EpochRecord(epoch=e, train_time=epoch_time, val_accuracy=accuracy, steps=10)
+        for e in range(3)
+    ]
+    return CellResult(
+        spec,
+        "ok",
+        machine="box",
+        run_id="r",
+        epochs=epochs,
+        timing=timing,
+        memory=Memory(memory),
+        environment={"fingerprint": fingerprint, "python": "3.11"},
+    )
 
 
 def write_run(directory, side="base", repeats=5, time_factor=1.0, accuracy=0.95, **kwargs):
@@ -38,8 +61,9 @@ def write_run(directory, side="base", repeats=5, time_factor=1.0, accuracy=0.95,
             jitter = JITTER[side][r % 5]
             time = 0.1 * time_factor * (1 + jitter)
             acc = accuracy + jitter / 100
-            results.write_result(directory, cell(workload, repeat=r, epoch_time=time,
-                                                 accuracy=acc, **kwargs))
+            results.write_result(
+                directory, cell(workload, repeat=r, epoch_time=time, accuracy=acc, **kwargs)
+            )
     return directory
 
 
@@ -52,8 +76,11 @@ def run_check(tmp_path, capsys, *args, base=None, cur=None):
 
 
 def verdicts(base_dir, cur_dir, specs=()) -> dict[tuple[str, str], str]:
-    found = check.compare(results.load_results([base_dir]), results.load_results([cur_dir]),
-                          check.Thresholds.parse(specs))
+    found = check.compare(
+        results.load_results([base_dir]),
+        results.load_results([cur_dir]),
+        check.Thresholds.parse(specs),
+    )
     return {(c.key[0], c.metric): c.verdict for c in found.comparisons}
 
 
@@ -87,8 +114,9 @@ def test_an_improvement_is_listed_and_passes(tmp_path, capsys):
     cur = write_run(tmp_path / "cur", "cur", time_factor=0.8, accuracy=0.97)
     code, out, _ = run_check(tmp_path, capsys, cur=cur)
     assert code == 0
-    row = next(line for line in out.splitlines() if line.startswith("digits_mlp") and
-               "epoch_time" in line)
+    row = next(
+        line for line in out.splitlines() if line.startswith("digits_mlp") and "epoch_time" in line
+    )
     assert "-20.0%" in row and row.endswith("improvement")
     assert "improvements:" in out and "PASS" in out and "6 improved" in out
 
@@ -114,8 +142,9 @@ def test_too_few_repeats_for_the_test_fall_back_to_the_threshold(tmp_path):
 
 def test_a_change_beyond_the_threshold_within_the_noise_is_unclear():
     base, cur = [0.10, 0.20, 0.10, 0.20, 0.15], [0.12, 0.25, 0.18, 0.11, 0.21]
-    found = check.compare_metric(("w", "b", "cpu"), "epoch_time", base, cur,
-                                 check.Threshold(10, "%"))
+    found = check.compare_metric(
+        ("w", "b", "cpu"), "epoch_time", base, cur, check.Threshold(10, "%")
+    )
     assert found.change == pytest.approx(20.0)
     assert found.verdict == "unclear" and found.p_value > 0.05
 

@@ -17,8 +17,18 @@ yaml = pytest.importorskip("yaml")
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-SESSIONS = ["tests", "tests-torch", "tests-tensorflow", "tests-theano", "tests-jax", "lint",
-            "bench", "baseline", "regression", "report"]
+SESSIONS = [
+    "tests",
+    "tests-torch",
+    "tests-tensorflow",
+    "tests-theano",
+    "tests-jax",
+    "lint",
+    "bench",
+    "baseline",
+    "regression",
+    "report",
+]
 NOX_SESSION = re.compile(r"\bnox\b[^\n]*?(?:-s|--sessions?)\s+(\$\{\{.*?\}\}|[\w.-]+)")
 
 
@@ -48,8 +58,13 @@ def named_sessions(workflow: dict) -> set[str]:
 def nox_sessions() -> list[str]:
     if importlib.util.find_spec("nox") is None:
         pytest.skip("nox is not installed (pip install 'benchbench[dev]')")
-    proc = subprocess.run([sys.executable, "-m", "nox", "-l", "-f", str(ROOT / "noxfile.py")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nox", "-l", "-f", str(ROOT / "noxfile.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return re.findall(r"^[*-] (\S+) ->", proc.stdout, flags=re.M)
 
@@ -84,8 +99,9 @@ def test_the_matrix_has_one_job_per_backend():
 
 
 def test_benchbench_commands_named_anywhere_exist():
-    texts = [p.read_text() for p in [*WORKFLOWS, ROOT / "noxfile.py",
-                                     ROOT / "baselines" / "README.md"]]
+    texts = [
+        p.read_text() for p in [*WORKFLOWS, ROOT / "noxfile.py", ROOT / "baselines" / "README.md"]
+    ]
     named = {m for text in texts for m in re.findall(r"-m benchbench (\w+)", text)}
     named |= set(re.findall(r'"benchbench", "(\w+)"', (ROOT / "noxfile.py").read_text()))
     assert {"run", "check", "report", "export"} <= named
@@ -110,9 +126,24 @@ def test_the_regression_job_checks_against_a_cached_baseline_of_the_base_branch(
 def test_the_benchmark_suite_runs_one_step(tmp_path):
     pytest.importorskip("pytest_benchmark")
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "benchmarks/", "-q", "-p", "no:cacheprovider",
-         "--benchmark-disable", "-k", "numpy-digits_mlp", "--rootdir", str(ROOT)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks/",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--benchmark-disable",
+            "-k",
+            "numpy-digits_mlp",
+            "--rootdir",
+            str(ROOT),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "BENCHBENCH_BENCH_BACKENDS": "numpy"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

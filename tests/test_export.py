@@ -17,19 +17,39 @@ from benchbench.results import CellResult, CellSpec, Memory, Timing
 STEP_TIMES = (0.0101, 0.0098, 0.0104, 0.0099, 0.0131)
 
 
-def cell(workload="digits_mlp", backend="numpy", repeat=0, step=0.01, status="ok",
-         device="cpu") -> CellResult:
+def cell(
+    workload="digits_mlp", backend="numpy", repeat=0, step=0.01, status="ok", device="cpu"
+) -> CellResult:
     spec = CellSpec(backend=backend, workload=workload, device=device, repeat=repeat)
     if status != "ok":
         return CellResult(spec, status, machine="box", run_id="r1", reason="crashed")
-    timing = Timing(first_epoch_time=step * 40, steady_epoch_times=[step * 10, step * 11],
-                    epoch_time=step * 10.5, step_time_median=step, step_time_p90=step * 1.2,
-                    throughput=1000 / step, setup_time=0.5, samples_per_epoch=1000)
-    return CellResult(spec, "ok", machine="box", run_id="r1", timing=timing,
-                      memory=Memory(2**28), finished_at=f"2026-01-0{repeat + 1}T00:00:00",
-                      environment={"fingerprint": "f", "python": "3.11.7", "os": "Linux-6.1",
-                                   "cpu_model": "Some CPU", "hostname": "box",
-                                   "git": {"commit": "abc123", "dirty": True}})
+    timing = Timing(
+        first_epoch_time=step * 40,
+        steady_epoch_times=[step * 10, step * 11],
+        epoch_time=step * 10.5,
+        step_time_median=step,
+        step_time_p90=step * 1.2,
+        throughput=1000 / step,
+        setup_time=0.5,
+        samples_per_epoch=1000,
+    )
+    return CellResult(
+        spec,
+        "ok",
+        machine="box",
+        run_id="r1",
+        timing=timing,
+        memory=Memory(2**28),
+        finished_at=f"2026-01-0{repeat + 1}T00:00:00",
+        environment={
+            "fingerprint": "f",
+            "python": "3.11.7",
+            "os": "Linux-6.1",
+            "cpu_model": "Some CPU",
+            "hostname": "box",
+            "git": {"commit": "abc123", "dirty": True},
+        },
+    )
 
 
 @pytest.fixture
@@ -64,8 +84,10 @@ def test_stats_are_computed_as_pytest_benchmark_computes_them(n):
 def test_one_benchmark_per_cell_named_like_the_suite(run_dir):
     data = export(results.load_results([run_dir]))
     assert set(data) == {"machine_info", "commit_info", "benchmarks", "datetime", "version"}
-    assert [b["name"] for b in data["benchmarks"]] == ["test_train_step[numpy-digits_mlp]",
-                                                       "test_train_step[torch-digits_mlp]"]
+    assert [b["name"] for b in data["benchmarks"]] == [
+        "test_train_step[numpy-digits_mlp]",
+        "test_train_step[torch-digits_mlp]",
+    ]
     bench = data["benchmarks"][0]
     assert bench["fullname"] == "benchmarks/test_train_step.py::test_train_step[numpy-digits_mlp]"
     assert bench["params"] == {"backend": "numpy", "workload": "digits_mlp"}
@@ -81,8 +103,10 @@ def test_one_benchmark_per_cell_named_like_the_suite(run_dir):
 
 def test_epoch_time_rounds_are_every_steady_epoch(run_dir):
     bench = export(results.load_results([run_dir]), "epoch_time")["benchmarks"][0]
-    assert bench["stats"]["rounds"] == 10 and bench["name"] == "benchbench_epoch_time[" \
-        "numpy-digits_mlp]"
+    assert (
+        bench["stats"]["rounds"] == 10
+        and bench["name"] == "benchbench_epoch_time[numpy-digits_mlp]"
+    )
 
 
 def test_a_gpu_cell_carries_its_device():
@@ -113,8 +137,10 @@ def test_pytest_benchmarks_loader_reads_the_export(run_dir, tmp_path):
 
     storage = file_storage.FileStorage(tmp_path / "store", logger=Logger())
     loaded = list(storage.load_benchmarks(str(out)))
-    assert [b["name"] for b in loaded] == ["test_train_step[numpy-digits_mlp]",
-                                           "test_train_step[torch-digits_mlp]"]
+    assert [b["name"] for b in loaded] == [
+        "test_train_step[numpy-digits_mlp]",
+        "test_train_step[torch-digits_mlp]",
+    ]
     assert loaded[0]["median"] == pytest.approx(0.0101)
 
 
@@ -124,8 +150,13 @@ def test_pytest_benchmark_compare_accepts_the_export(run_dir, tmp_path):
     assert cli.main(["export", str(run_dir), "-o", str(out)]) == 0
     exe = shutil.which("pytest-benchmark")
     command = [exe] if exe else [sys.executable, "-m", "pytest_benchmark"]
-    proc = subprocess.run([*command, "compare", str(out), "--columns", "min,median,max"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [*command, "compare", str(out), "--columns", "min,median,max"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Failed to load" not in proc.stdout + proc.stderr
     assert "test_train_step[numpy-digits_mlp]" in proc.stdout

@@ -34,14 +34,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.add_argument("baseline", type=Path, help="baseline results: a directory or a file")
     parser.add_argument("current", type=Path, help="current results: a directory or a file")
-    parser.add_argument("--threshold", "-t", action="append", default=[], metavar="SPEC",
-                        help="[WORKLOAD:]METRIC=N%%|Npt|off (repeatable; see below)")
-    parser.add_argument("--alpha", type=float, default=None, metavar="P",
-                        help="significance level of the Mann-Whitney U test (default 0.05)")
-    parser.add_argument("--strict", action="store_true",
-                        help="refuse (exit 2) if the environment fingerprints differ")
-    parser.add_argument("--markdown", type=Path, metavar="FILE",
-                        help="also write a Markdown summary (for a PR comment or job summary)")
+    parser.add_argument(
+        "--threshold",
+        "-t",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="[WORKLOAD:]METRIC=N%%|Npt|off (repeatable; see below)",
+    )
+    parser.add_argument(
+        "--alpha",
+        type=float,
+        default=None,
+        metavar="P",
+        help="significance level of the Mann-Whitney U test (default 0.05)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (exit 2) if the environment fingerprints differ",
+    )
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help="also write a Markdown summary (for a PR comment or job summary)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
     alpha = check.DEFAULT_ALPHA if args.alpha is None else args.alpha
     result = check.compare(baseline, current, thresholds, alpha)
     if args.strict and result.environment_differs:
-        raise BenchbenchError(f"{result.warnings[0]} (refused because of --strict; run both "
-                              "in the same environment, or drop --strict)")
+        raise BenchbenchError(
+            f"{result.warnings[0]} (refused because of --strict; run both "
+            "in the same environment, or drop --strict)"
+        )
     print(format_text(result, args.baseline, args.current))
     if args.markdown:
         _write(args.markdown, format_markdown(result, args.baseline, args.current))
@@ -66,8 +86,10 @@ def _load(path: Path, name: str) -> list:
     from benchbench.errors import BenchbenchError
 
     if not path.exists():
-        raise BenchbenchError(f"no {name} results at {path}: expected a results directory "
-                              "(written by 'benchbench run --out DIR') or a result file")
+        raise BenchbenchError(
+            f"no {name} results at {path}: expected a results directory "
+            "(written by 'benchbench run --out DIR') or a result file"
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", results.ResultsWarning)
         loaded = results.load_results([path])
@@ -88,8 +110,17 @@ def _write(path: Path, text: str) -> None:
 
 # -- formatting ----------------------------------------------------------------------------------
 
-COLUMNS = ("workload", "backend", "device", "metric", "baseline", "current", "change",
-           "p-value", "verdict")
+COLUMNS = (
+    "workload",
+    "backend",
+    "device",
+    "metric",
+    "baseline",
+    "current",
+    "change",
+    "p-value",
+    "verdict",
+)
 
 
 def format_value(metric: str, value: float) -> str:
@@ -121,21 +152,35 @@ def rows(result) -> list[tuple[str, ...]]:
     out = []
     for c in result.comparisons:
         verdict = c.verdict.upper() if c.verdict == "regression" else c.verdict
-        out.append((*c.key, c.metric, format_value(c.metric, c.baseline_median),
-                    format_value(c.metric, c.current_median),
-                    format_change(c.change, c.threshold.unit), _p_column(c), verdict))
+        out.append(
+            (
+                *c.key,
+                c.metric,
+                format_value(c.metric, c.baseline_median),
+                format_value(c.metric, c.current_median),
+                format_change(c.change, c.threshold.unit),
+                _p_column(c),
+                verdict,
+            )
+        )
     return out
 
 
 def _table(rows_: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[i]) for r in [COLUMNS, *rows_]) for i in range(len(COLUMNS))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-            for row in [COLUMNS, *rows_]]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [COLUMNS, *rows_]
+    ]
 
 
 def _note_lines(result) -> list[str]:
-    labels = {"failed": "FAILED in current", "not run": "not run in current",
-              "new": "new in current (not compared)", "missing": "missing from current"}
+    labels = {
+        "failed": "FAILED in current",
+        "not run": "not run in current",
+        "new": "new in current (not compared)",
+        "missing": "missing from current",
+    }
     lines = []
     for kind, label in labels.items():
         for note in result.notes_of(kind):
@@ -147,16 +192,20 @@ def _note_lines(result) -> list[str]:
 def summary_line(result) -> str:
     regressions = result.with_verdict("regression")
     failed = result.notes_of("failed")
-    counts = (f"{len(result.comparisons)} comparisons, "
-              f"{len(result.with_verdict('improvement'))} improved, "
-              f"{len(result.with_verdict('unclear'))} unclear, alpha {result.alpha:g}")
+    counts = (
+        f"{len(result.comparisons)} comparisons, "
+        f"{len(result.with_verdict('improvement'))} improved, "
+        f"{len(result.with_verdict('unclear'))} unclear, alpha {result.alpha:g}"
+    )
     if result.passed:
         return f"PASS: no regression ({counts})"
     problems = []
     if regressions:
         cells = {c.key for c in regressions}
-        problems.append(f"{len(regressions)} regression{'s' * (len(regressions) != 1)} in "
-                        f"{len(cells)} cell{'s' * (len(cells) != 1)}")
+        problems.append(
+            f"{len(regressions)} regression{'s' * (len(regressions) != 1)} in "
+            f"{len(cells)} cell{'s' * (len(cells) != 1)}"
+        )
     if failed:
         problems.append(f"{len(failed)} cell{'s' * (len(failed) != 1)} now failing")
     return f"FAIL: {', '.join(problems)} ({counts})"
@@ -181,8 +230,12 @@ def format_text(result, baseline: Path, current: Path) -> str:
 def format_markdown(result, baseline: Path, current: Path) -> str:
     """A Markdown summary: verdict first, then the table, notes and warnings."""
     mark = ":white_check_mark:" if result.passed else ":x:"
-    lines = [f"### benchbench check {mark} {summary_line(result)}", "",
-             f"Baseline `{baseline}`, current `{current}`.", ""]
+    lines = [
+        f"### benchbench check {mark} {summary_line(result)}",
+        "",
+        f"Baseline `{baseline}`, current `{current}`.",
+        "",
+    ]
     lines += [f"> **Warning:** {w}" for w in result.warnings]
     lines += [""] * bool(result.warnings)
     table = rows(result)
@@ -197,4 +250,3 @@ def format_markdown(result, baseline: Path, current: Path) -> str:
     for c in result.with_verdict("regression"):
         lines.append(f"- **regression** {'/'.join(c.key)}: {c.reason}")
     return "\n".join(lines).rstrip() + "\n"
-

@@ -25,15 +25,28 @@ example:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
-    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
-                        help="result directories or files")
-    parser.add_argument("--format", default="pytest-benchmark", choices=["pytest-benchmark"],
-                        help="output format (default: pytest-benchmark)")
-    parser.add_argument("--metric", default="step_time",
-                        choices=["step_time", "epoch_time", "first_epoch_time"],
-                        help="what one round is (default: step_time)")
-    parser.add_argument("-o", "--output", default="-", metavar="FILE",
-                        help="where to write (default: standard output)")
+    parser.add_argument(
+        "results", nargs="+", type=Path, metavar="RESULTS", help="result directories or files"
+    )
+    parser.add_argument(
+        "--format",
+        default="pytest-benchmark",
+        choices=["pytest-benchmark"],
+        help="output format (default: pytest-benchmark)",
+    )
+    parser.add_argument(
+        "--metric",
+        default="step_time",
+        choices=["step_time", "epoch_time", "first_epoch_time"],
+        help="what one round is (default: step_time)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="FILE",
+        help="where to write (default: standard output)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
 
     missing = [str(p) for p in args.results if not p.exists()]
     if missing:
-        raise BenchbenchError(f"no results at {', '.join(missing)}: expected result "
-                              "directories (written by 'benchbench run --out DIR') or files")
+        raise BenchbenchError(
+            f"no results at {', '.join(missing)}: expected result "
+            "directories (written by 'benchbench run --out DIR') or files"
+        )
     data = pytest_benchmark_format.export(results.load_results(args.results), args.metric)
     if args.output == "-":
         sys.stdout.write(json.dumps(data, indent=4, sort_keys=True) + "\n")
