@@ -326,8 +326,11 @@ def load_cifar10(*, download: bool | None = None, checksums: Mapping[str, str] |
     where = _locate("cifar10", download)
     if where.is_file():
         verify(where, checksums)
+    else:
+        for name in CIFAR_BATCHES:
+            verify(where / name, checksums, f"{CIFAR_DIR}/{name}")
     try:
-        batches = [_unpickle(blob) for blob in _cifar_blobs(where, checksums)]
+        batches = [_unpickle(blob) for blob in _cifar_blobs(where)]
     except (OSError, pickle.UnpicklingError, KeyError, ValueError, EOFError) as exc:
         raise DataUnavailable(f"{where} does not hold Keras's CIFAR-10 batches ({exc})") from None
     x_train = np.concatenate([x for x, _ in batches[:-1]])
@@ -335,11 +338,10 @@ def load_cifar10(*, download: bool | None = None, checksums: Mapping[str, str] |
     return (x_train, y_train, *batches[-1], str(where))
 
 
-def _cifar_blobs(where: Path, checksums):
+def _cifar_blobs(where: Path):
     """Yields each batch's bytes, in `CIFAR_BATCHES` order, from the directory or the archive."""
     if where.is_dir():
         for name in CIFAR_BATCHES:
-            verify(where / name, checksums, f"{CIFAR_DIR}/{name}")
             yield (where / name).read_bytes()
         return
     with tarfile.open(where, "r:gz") as tar:
