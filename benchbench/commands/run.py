@@ -79,17 +79,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=non_negative_float, default=1800.0,
                         help="seconds per cell before its worker is killed (default: 1800; "
                         "0: no limit)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of data and dropout (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of synthetic data and of dropout (default 0)")
     parser.add_argument("--out", default="results", metavar="DIR",
                         help="results root (default: results), or a run directory to --resume")
     parser.add_argument("--resume", action="store_true",
                         help="finish a run: the one in --out, else the latest of this machine "
-                        "under --out; runs only cells without a result, with the run's plan")
+                        "under --out; runs the cells with no result yet, with the run's plan "
+                        "(failed cells keep theirs: delete a cell's file to run it again)")
     parser.add_argument("--machine", help="label of this machine in results (default: hostname)")
     parser.add_argument("--python", action="append", default=[], metavar="BACKEND=PATH",
                         help="run this backend's workers under another interpreter (repeatable)")
     parser.add_argument("--verbose", action="store_true",
-                        help="stream each worker's Keras-style progress output")
+                        help="stream each worker's Keras-style progress output (it prints inside "
+                        "the timed epochs: leave it off for measurements)")
     parser.add_argument("--no-report", dest="report", action="store_false",
                         help="do not build the HTML report at the end")
 
