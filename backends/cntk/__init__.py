@@ -14,9 +14,9 @@ from benchbench.backend import BackendBase, BackendInfo, Capabilities
 from benchbench.errors import BackendUnavailable
 
 REMEDY = (
-    "CNTK 2.7 (its final release) has wheels only for CPython 3.5/3.6 (Linux also needs "
-    "OpenMPI 1.10): run this backend's workers under such an interpreter with "
-    "--python cntk=/path/to/python3.6, or compare against published CNTK figures"
+    "CNTK 2.7 (its final release) has wheels only for CPython 3.5/3.6 (on Linux also OpenMPI "
+    "1.10), and benchbench's worker needs Python >= 3.10, so CNTK cannot be measured here; "
+    "compare against published CNTK figures (e.g. Jeong-Yoon Lee's 2017 Keras backend tables)"
 )
 
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from backends.numpy.core import Core
-from backends.numpy.trainer import Trainer
-from benchbench.backend import BackendBase, BackendInfo, Capabilities
+from benchbench.backend import BackendInfo
 
 
 def probe() -> BackendInfo:
     return BackendInfo(name="numpy", available=True, version=np.__version__, engine="numpy")
 
 
-class Backend(Core, Trainer, BackendBase):
-    name = "numpy"
-    capabilities = Capabilities(devices=("cpu",), compiled_step=False, engine="numpy")
-    nn_module = "backends.numpy.nn"
+def __getattr__(attr: str):
+    # The framework is imported only when the backend is selected, never by probe().
+    if attr == "Backend":
+        from backends.numpy.adapter import Backend
+
+        return Backend
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from backends.torch.core import Core
-from backends.torch.trainer import Trainer
-from benchbench.backend import BackendBase, BackendInfo, Capabilities
+from benchbench.backend import BackendInfo
 from benchbench.registry import missing_module_info
 
 
@@ -23,7 +21,10 @@ def probe() -> BackendInfo:
     )
 
 
-class Backend(Core, Trainer, BackendBase):
-    name = "torch"
-    capabilities = Capabilities(devices=("cpu", "gpu"), compiled_step=False, engine="torch")
-    nn_module = "backends.torch.nn"
+def __getattr__(attr: str):
+    # The framework is imported only when the backend is selected, never by probe().
+    if attr == "Backend":
+        from backends.torch.adapter import Backend
+
+        return Backend
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
