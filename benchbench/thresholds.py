@@ -13,9 +13,9 @@ Defaults (identical code varies 2.5-3% between runs on shared CI machines, hence
 A spec is ``METRIC=VALUE`` or, for one workload, ``WORKLOAD:METRIC=VALUE``; VALUE is ``N%``
 (relative to the baseline median), ``Npt`` (absolute, in percentage points: accuracy only) or
 ``off``. Later specs win; a workload's specs win over global ones. ``METRIC`` may be an alias:
-``time`` (epoch_time, step_time, first_epoch_time), ``accuracy`` (val_accuracy) or ``memory``
-(both memory metrics). An alias changes the metrics of its group that are on; a metric's own
-name also turns it on.
+``time`` (epoch_time, step_time, first_epoch_time and throughput: speed as a whole),
+``accuracy`` (val_accuracy) or ``memory`` (both memory metrics). An alias changes the metrics
+of its group that are on; a metric's own name also turns it on.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from benchbench.errors import BenchbenchError, UnknownNameError
 from benchbench.results import METRICS
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "time": ("epoch_time", "step_time", "first_epoch_time"),
+    "time": ("epoch_time", "step_time", "first_epoch_time", "throughput"),
     "accuracy": ("val_accuracy",),
     "memory": ("peak_host_memory", "peak_gpu_memory"),
 }

@@ -164,7 +164,7 @@ def test_thresholds_per_metric_and_per_workload(tmp_path):
 
 def test_an_alias_does_not_turn_on_a_metric_that_is_off():
     table = check.Thresholds.parse(["time=15%"]).for_workload("any")
-    assert table["epoch_time"] == check.Threshold(15, "%")
+    assert table["epoch_time"] == table["throughput"] == check.Threshold(15, "%")
     assert "first_epoch_time" not in table and "step_time" not in table
     table = check.Thresholds.parse(["step_time=5%", "x:time=off"]).for_workload("x")
     assert "epoch_time" not in table and "step_time" not in table
