@@ -55,3 +55,7 @@ class ModelBuildError(BenchbenchError, ValueError):
 
 class DataUnavailable(BenchbenchError, FileNotFoundError):
     """A dataset that is not on disk and cannot be downloaded here."""
+
+
+class LaneUnsupported(BenchbenchError):
+    """A reference lane that has no hand-written form of a workload's model."""

@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import os
 
+from benchbench import lanes
 from benchbench.backend import BackendBase, BackendInfo
 from benchbench.errors import BackendUnavailable, BenchbenchError, UnknownNameError
 
@@ -50,17 +51,24 @@ def backend_names() -> list[str]:
     return list(backend_modules())
 
 
+def lane_names() -> list[str]:
+    """The reference lanes (``native:*``, ``keras3:*``); see `benchbench.lanes`."""
+    return list(lanes.LANES)
+
+
 def check_name(name: str) -> str:
-    """Returns `name` if it is a known backend; raises `UnknownNameError` listing them if not."""
+    """Returns `name` if it is a known backend or lane; raises `UnknownNameError` if not."""
     modules = backend_modules()
-    if name not in modules:
-        raise UnknownNameError("backend", name, modules)
+    if name not in modules and not lanes.is_lane(name):
+        raise UnknownNameError("backend", name, [*modules, *lanes.LANES])
     return name
 
 
 def probe(name: str) -> BackendInfo:
     """Reports whether a backend can be used here, never raising for an unavailable one."""
-    module = importlib.import_module(backend_modules()[check_name(name)])
+    if lanes.is_lane(check_name(name)):
+        return lanes.probe(name, probe(lanes.framework_of(name)))
+    module = importlib.import_module(backend_modules()[name])
     return module.probe()
 
 
@@ -81,6 +89,7 @@ def get_backend(
 
     Raises:
         UnknownNameError: the name is not a known backend (the message lists them).
+            A reference lane's name gives its framework's adapter (see `benchbench.lanes`).
         BackendUnavailable: the backend is known but cannot run here (with reason and remedy).
         DeviceUnavailable: the device cannot be used by this backend here.
     """
@@ -88,6 +97,8 @@ def get_backend(
     info = probe(name)
     if not info.available:
         raise BackendUnavailable(name, info.reason, info.remedy)
+    if lanes.is_lane(name):  # a lane trains on its framework's adapter, then swaps the steps
+        name = lanes.framework_of(name)
     module = importlib.import_module(backend_modules()[name])
     return module.Backend(device=device, seed=seed, threads=threads)
 

@@ -64,16 +64,25 @@ class RunOptions:
     pythons: dict = dataclasses.field(default_factory=dict)
 
 
-def resolve(text: str, valid: list[str], kind: str) -> tuple[str, ...]:
-    """'all' or a comma-separated list of names -> the names; unknown ones raise."""
-    if text.strip() == "all":
-        return tuple(valid)
-    names = [n.strip() for n in text.split(",") if n.strip()]
+def resolve(
+    text: str, valid: list[str], kind: str, groups: dict[str, list[str]] | None = None
+) -> tuple[str, ...]:
+    """A comma-separated list of names -> the names; unknown ones raise.
+
+    `groups` maps words to several names (e.g. 'all'; for backends also 'refs', the reference
+    lanes), usable alongside plain names: ``--backend all,refs``.
+    """
+    groups = {"all": list(valid), **(groups or {})}
+    names: list[str] = []
+    for name in (n.strip() for n in text.split(",")):
+        if name in groups:
+            names.extend(groups[name])
+        elif name in valid:
+            names.append(name)
+        else:
+            raise UnknownNameError(kind, name, [*valid, *groups])
     if not names:
-        raise UnknownNameError(kind, text, [*valid, "all"])
-    for name in names:
-        if name not in valid:
-            raise UnknownNameError(kind, name, [*valid, "all"])
+        raise UnknownNameError(kind, text, [*valid, *groups])
     return tuple(dict.fromkeys(names))
 
 
@@ -81,10 +90,20 @@ def plan(options: RunOptions) -> list[CellSpec]:
     """Every cell, ordered workload > device > repeat > backend, so that each round of repeats
     visits every backend before the next one (drift over the run hits all alike)."""
     return [
-        CellSpec(backend=backend, workload=workload, device=device, repeat=repeat,
-                 epochs=options.epochs, batch_size=options.batch_size, quick=options.quick,
-                 synthetic=options.synthetic, threads=options.threads, seed=options.seed,
-                 timeout=options.timeout, verbose=options.verbose)
+        CellSpec(
+            backend=backend,
+            workload=workload,
+            device=device,
+            repeat=repeat,
+            epochs=options.epochs,
+            batch_size=options.batch_size,
+            quick=options.quick,
+            synthetic=options.synthetic,
+            threads=options.threads,
+            seed=options.seed,
+            timeout=options.timeout,
+            verbose=options.verbose,
+        )
         for workload in options.workloads
         for device in options.devices
         for repeat in range(options.repeats)
@@ -168,8 +187,13 @@ class Runner:
         view: the live progress display.
     """
 
-    def __init__(self, run_dir: Path, manifest: RunManifest, pythons: dict[str, str],
-                 view: ProgressView | None = None):
+    def __init__(
+        self,
+        run_dir: Path,
+        manifest: RunManifest,
+        pythons: dict[str, str],
+        view: ProgressView | None = None,
+    ):
         self.run_dir = Path(run_dir)
         self.manifest = manifest
         self.pythons = pythons
@@ -180,12 +204,22 @@ class Runner:
 
     def result(self, spec: CellSpec, status: str, reason: str, **fields) -> CellResult:
         fields.setdefault("environment", cell_environment(self.host, spec, None))
-        return CellResult(spec=spec, status=status, machine=self.manifest.machine,
-                          run_id=self.manifest.run_id, reason=reason, **fields)
+        return CellResult(
+            spec=spec,
+            status=status,
+            machine=self.manifest.machine,
+            run_id=self.manifest.run_id,
+            reason=reason,
+            **fields,
+        )
 
     def skip_keys(self, spec: CellSpec) -> list[tuple]:
-        return [("backend", spec.backend), ("device", spec.backend, spec.device),
-                ("data", spec.workload, spec.synthetic)]
+        return [
+            ("backend", spec.backend),
+            ("device", spec.backend, spec.device),
+            ("data", spec.workload, spec.synthetic),
+            ("lane", spec.backend, spec.workload),
+        ]
 
     def precheck(self, spec: CellSpec) -> CellResult | None:
         """A result for a cell that cannot run (known from an earlier cell, or missing data)."""
@@ -216,9 +250,16 @@ class Runner:
         fields = _records(payload) if status == "ok" else {}
         tail = "" if status == "ok" else outcome.stderr_tail
         return self.result(
-            spec, status, reason, exit_code=outcome.returncode, stderr_tail=tail,
-            environment=cell_environment(self.host, spec, payload), started_at=started,
-            finished_at=now(), wall_time=outcome.wall_time, **fields,
+            spec,
+            status,
+            reason,
+            exit_code=outcome.returncode,
+            stderr_tail=tail,
+            environment=cell_environment(self.host, spec, payload),
+            started_at=started,
+            finished_at=now(),
+            wall_time=outcome.wall_time,
+            **fields,
         ), True
 
     def record(self, result: CellResult) -> None:
@@ -255,8 +296,9 @@ class Runner:
             cells = dict(self.manifest.cells)
             if current is not None:
                 cells[current.cell_id] = "interrupted"
-            self.manifest = dataclasses.replace(self.manifest, cells=cells,
-                                                finished_at=now(), interrupted=interrupted)
+            self.manifest = dataclasses.replace(
+                self.manifest, cells=cells, finished_at=now(), interrupted=interrupted
+            )
             write_manifest(self.run_dir, self.manifest)
             if previous_handler is not None:
                 signal.signal(signal.SIGINT, previous_handler)
@@ -278,12 +320,18 @@ def dataset_availability(workload) -> tuple[bool, str]:
     return bool(ok), "" if ok else reason
 
 
-def new_manifest(specs: list[CellSpec], machine: str, run_dir: Path, argv: list[str],
-                 options: dict) -> RunManifest:
+def new_manifest(
+    specs: list[CellSpec], machine: str, run_dir: Path, argv: list[str], options: dict
+) -> RunManifest:
     return RunManifest(
-        run_id=run_dir.name, machine=machine, argv=list(argv),
-        plan=[s.to_dict() for s in specs], environment=environment.host_facts(),
-        cells={s.cell_id: "pending" for s in specs}, started_at=now(), options=options,
+        run_id=run_dir.name,
+        machine=machine,
+        argv=list(argv),
+        plan=[s.to_dict() for s in specs],
+        environment=environment.host_facts(),
+        cells={s.cell_id: "pending" for s in specs},
+        started_at=now(),
+        options=options,
     )
 
 

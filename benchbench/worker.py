@@ -29,8 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchbench import environment, registry, workloads
-from benchbench.errors import BackendUnavailable, DataUnavailable, DeviceUnavailable
+from benchbench import environment, lanes, registry, workloads
+from benchbench.errors import (
+    BackendUnavailable,
+    DataUnavailable,
+    DeviceUnavailable,
+    LaneUnsupported,
+)
 from benchbench.isolation import PROBE_MARKER
 from benchbench.progress import ProgressWriter
 from benchbench.results import CellSpec, write_json_atomic
@@ -42,10 +47,16 @@ def probe(name: str) -> dict:
     try:
         return registry.probe(name).to_dict()
     except Exception as exc:  # a broken or missing framework must read as 'unavailable'
-        return {"name": name, "available": False, "engine": "", "version": "",
-                "reason": f"importing its adapter fails: {type(exc).__name__}: {exc}",
-                "remedy": f"install it with: pip install 'benchbench[{name}]'",
-                "devices": ["cpu"], "reference": False}
+        return {
+            "name": name,
+            "available": False,
+            "engine": "",
+            "version": "",
+            "reason": f"importing its adapter fails: {type(exc).__name__}: {exc}",
+            "remedy": f"install it with: pip install 'benchbench[{name}]'",
+            "devices": ["cpu"],
+            "reference": False,
+        }
 
 
 def pin_cpus(threads: int | None) -> list[int]:
@@ -58,8 +69,9 @@ def pin_cpus(threads: int | None) -> list[int]:
 
 def load_backend(spec: CellSpec):
     start = time.perf_counter()
-    backend = registry.get_backend(spec.backend, device=spec.device, seed=spec.seed,
-                                   threads=spec.threads)
+    backend = registry.get_backend(
+        spec.backend, device=spec.device, seed=spec.seed, threads=spec.threads
+    )
     return backend, time.perf_counter() - start
 
 
@@ -78,6 +90,7 @@ def load_data(workload, spec: CellSpec):
 
 def fit_arrays(workload, profile, data) -> tuple[np.ndarray, ...]:
     """x/y train/test cut to the profile, shaped for the model, labels as its loss expects."""
+
     def cut(arr, limit):
         arr = np.asarray(arr)
         return arr[:limit] if limit else arr
@@ -151,24 +164,41 @@ def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbo
     data = load_data(workload, spec)
     x_train, y_train, x_test, y_test = fit_arrays(workload, profile, data)
     model = workload.build()
-    model.compile(workload.optimizer(), loss=workload.loss, metrics=["accuracy"],
-                  backend=backend)
+    model.compile(workload.optimizer(), loss=workload.loss, metrics=["accuracy"], backend=backend)
+    if lanes.is_lane(spec.backend):
+        lanes.attach(spec.backend, model, backend)
     setup_time = time.perf_counter() - start
     gpu_peak_bytes(backend, reset=True)
     timer = TimingCallback()
-    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=fit_verbose,
-              validation_data=(x_test, y_test), callbacks=[timer, progress])
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=batch_size,
+        epochs=epochs,
+        verbose=fit_verbose,
+        validation_data=(x_test, y_test),
+        callbacks=[timer, progress],
+    )
     info = workload.summary()
-    info.update(profile="quick" if spec.quick else "default", epochs=epochs,
-                batch_size=batch_size, train_samples=len(x_train), test_samples=len(x_test),
-                dataset_source=data.source, synthetic=bool(data.synthetic),
-                model_seed=model.seed, params_counted=model.count_params())
+    info.update(
+        profile="quick" if spec.quick else "default",
+        epochs=epochs,
+        batch_size=batch_size,
+        train_samples=len(x_train),
+        test_samples=len(x_test),
+        dataset_source=data.source,
+        synthetic=bool(data.synthetic),
+        model_seed=model.seed,
+        params_counted=model.count_params(),
+    )
     return {
         "status": "ok",
         "epochs": [dataclasses.asdict(e) for e in timer.epochs],
         "timing": dataclasses.asdict(timer.timing(setup_time)),
-        "memory": {"peak_host_bytes": peak_host_bytes(),
-                   "peak_gpu_bytes": gpu_peak_bytes(backend)},
+        "memory": {
+            "peak_host_bytes": peak_host_bytes(),
+            "peak_gpu_bytes": gpu_peak_bytes(backend),
+        },
         "accuracy_meaningful": not data.synthetic,
         "workload_info": info,
     }
@@ -182,29 +212,44 @@ def run_cell(spec: CellSpec, progress_path: str | None = None, fit_verbose: int 
     try:
         backend, import_time = load_backend(spec)
     except BackendUnavailable as exc:
-        return {"status": "unavailable", "scope": "backend",
-                "reason": f"{exc.reason}. {exc.remedy}"}
+        return {
+            "status": "unavailable",
+            "scope": "backend",
+            "reason": f"{exc.reason}. {exc.remedy}",
+        }
     except DeviceUnavailable as exc:
         return {"status": "skipped", "scope": "device", "reason": str(exc)}
     except ImportError as exc:
         info = probe(spec.backend)
-        return {"status": "unavailable", "scope": "backend",
-                "reason": info["reason"] or f"{type(exc).__name__}: {exc}"}
+        return {
+            "status": "unavailable",
+            "scope": "backend",
+            "reason": info["reason"] or f"{type(exc).__name__}: {exc}",
+        }
     workload = workloads.get(spec.workload)
     progress.write(phase="loading data")
     try:
         payload = train(spec, backend, workload, progress, fit_verbose)
     except DataUnavailable as exc:
         return {"status": "skipped", "scope": "data", "reason": str(exc)}
-    payload["backend_info"] = {**backend.info(), "import_time": import_time,
-                               "capabilities": dataclasses.asdict(backend.capabilities)}
+    except LaneUnsupported as exc:
+        return {"status": "skipped", "scope": "lane", "reason": str(exc)}
+    payload["backend_info"] = {
+        **backend.info(),
+        "import_time": import_time,
+        "capabilities": dataclasses.asdict(backend.capabilities),
+    }
+    if lanes.is_lane(spec.backend):
+        payload["backend_info"].update(reference=True, lane=spec.backend)
     payload["process"] = {**environment.process_facts(), "affinity": affinity}
     return payload
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchbench.worker",
-                                     description="Runs one benchbench cell (used by the runner).")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchbench.worker",
+        description="Runs one benchbench cell (used by the runner).",
+    )
     parser.add_argument("spec", nargs="?", help="JSON file holding a CellSpec")
     parser.add_argument("result", nargs="?", help="where to write the result JSON")
     parser.add_argument("--progress", help="a file to report epoch/step progress in")

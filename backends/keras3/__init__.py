@@ -15,7 +15,7 @@ import os
 
 from benchbench import layers as L
 from benchbench.backend import BackendInfo
-from benchbench.errors import BenchbenchError
+from benchbench.errors import LaneUnsupported
 
 FRAMEWORKS = ("tensorflow", "jax", "torch")
 
@@ -49,7 +49,7 @@ def import_keras(framework: str):
     import keras
 
     if keras.backend.backend() != framework:
-        raise BenchbenchError(f"keras is already running on {keras.backend.backend()!r}")
+        raise LaneUnsupported(f"keras is already running on {keras.backend.backend()!r}")
     return keras
 
 
@@ -87,7 +87,7 @@ def _layer(keras, layer):
         L.Concatenate: lambda: keras.layers.Concatenate(axis=layer.axis),
     }
     if type(layer) not in kinds:
-        raise BenchbenchError(f"keras3 lane: no Keras form of {type(layer).__name__}")
+        raise LaneUnsupported(f"keras3 lane: no Keras form of {type(layer).__name__}")
     return kinds[type(layer)]()
 
 
@@ -122,12 +122,12 @@ def make_optimizer(keras, config: dict):
         return keras.optimizers.Adam(
             lr, beta_1=config["beta_1"], beta_2=config["beta_2"], epsilon=config["epsilon"]
         )
-    raise BenchbenchError(f"keras3 lane: no Keras form of optimizer {name!r}")
+    raise LaneUnsupported(f"keras3 lane: no Keras form of optimizer {name!r}")
 
 
-def attach(model, framework: str) -> None:
-    """Replaces a compiled benchbench model's steps with Keras 3's on `framework`."""
-    keras = import_keras(framework)
+def attach(model, backend) -> None:
+    """Replaces a compiled benchbench model's steps with Keras 3's on `backend`'s framework."""
+    keras = import_keras(backend.name)
     built = build_model(keras, model)
     built.compile(
         optimizer=make_optimizer(keras, model.optimizer.config()),

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from benchbench import layers as L
-from benchbench.errors import BenchbenchError
+from benchbench.errors import LaneUnsupported
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -59,7 +59,7 @@ def _module(layer, input_shape, weights) -> nn.Module | object:
         return nn.Sequential(linear, *_act(layer.activation))
     if isinstance(layer, L.Conv2D):
         if layer.padding == "same" and any(k % 2 == 0 for k in layer.kernel_size):
-            raise BenchbenchError("native:torch: even 'same' kernels pad asymmetrically")
+            raise LaneUnsupported("native:torch: even 'same' kernels pad asymmetrically")
         pad = [k // 2 for k in layer.kernel_size] if layer.padding == "same" else 0
         conv = nn.Conv2d(
             input_shape[-1],
@@ -83,7 +83,7 @@ def _module(layer, input_shape, weights) -> nn.Module | object:
         return nn.Sequential(*_act(layer.activation))
     if isinstance(layer, L.Add):
         return _Sum()
-    raise BenchbenchError(
+    raise LaneUnsupported(
         f"native:torch has no hand-written form of {type(layer).__name__} "
         f"({layer.padding if hasattr(layer, 'padding') else ''})"
     )
@@ -131,7 +131,7 @@ def make_optimizer(config: dict, params):
             params, lr=lr, betas=(config["beta_1"], config["beta_2"]), eps=config["epsilon"]
         )
     else:
-        raise BenchbenchError(f"native:torch: no torch.optim form of optimizer {name!r}")
+        raise LaneUnsupported(f"native:torch: no torch.optim form of optimizer {name!r}")
     decay = config.get("decay", 0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / (1.0 + decay * t))
     return opt, scheduler if decay else None
@@ -139,9 +139,9 @@ def make_optimizer(config: dict, params):
 
 def _loss(model):
     if model.loss_name not in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
-        raise BenchbenchError(f"native:torch: no hand-written form of loss {model.loss_name!r}")
+        raise LaneUnsupported(f"native:torch: no hand-written form of loss {model.loss_name!r}")
     if not model._logits_fused():
-        raise BenchbenchError("native:torch: the model must end in a softmax")
+        raise LaneUnsupported("native:torch: the model must end in a softmax")
     sparse = model.loss_name == "sparse_categorical_crossentropy"
 
     def loss_and_accuracy(out, y):
@@ -153,8 +153,9 @@ def _loss(model):
     return loss_and_accuracy
 
 
-def attach(model, device) -> None:
+def attach(model, backend) -> None:
     """Replaces a compiled benchbench model's steps with native PyTorch ones."""
+    device = backend.torch_device
     module = build_module(model).to(device)
     opt, scheduler = make_optimizer(model.optimizer.config(), module.parameters())
     loss_and_accuracy = _loss(model)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
+from benchbench import lanes as lanes_mod
 from benchbench import registry, workloads
+from benchbench.backend import BackendInfo
 from benchbench.commands.run import parse_pythons
 from benchbench.isolation import probe_backends
 
@@ -14,8 +17,13 @@ HELP = "list backends (with availability, version, engine, devices) and workload
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.add_argument("--python", action="append", default=[], metavar="BACKEND=PATH",
-                        help="probe this backend under another interpreter (as `run` would)")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="BACKEND=PATH",
+        help="probe this backend under another interpreter (as `run` would)",
+    )
 
 
 def _profile(profile) -> str:
@@ -41,14 +49,31 @@ def workload_rows() -> list[dict]:
     rows = []
     for workload in workloads.discover().values():
         present, where = data_status(workload)
-        rows.append({
-            "name": workload.name, "description": workload.description,
-            "dataset": workload.dataset, "data_present": present, "data": where,
-            "params": workload.params, "batch_size": workload.batch_size,
-            "loss": workload.loss, "default": _profile(workload.default),
-            "quick": _profile(workload.quick),
-        })
+        rows.append(
+            {
+                "name": workload.name,
+                "description": workload.description,
+                "dataset": workload.dataset,
+                "data_present": present,
+                "data": where,
+                "params": workload.params,
+                "batch_size": workload.batch_size,
+                "loss": workload.loss,
+                "default": _profile(workload.default),
+                "quick": _profile(workload.quick),
+            }
+        )
     return rows
+
+
+def lane_probe(name: str, probes: dict[str, dict]) -> dict:
+    """A lane's availability, from its framework's probe (already made in a subprocess)."""
+    framework = probes[lanes_mod.framework_of(name)]
+    fields = {f.name for f in dataclasses.fields(BackendInfo)}
+    info = BackendInfo(
+        **{k: (tuple(v) if k == "devices" else v) for k, v in framework.items() if k in fields}
+    )
+    return lanes_mod.probe(name, info).to_dict()
 
 
 def backend_lines(info: dict) -> list[str]:
@@ -56,10 +81,13 @@ def backend_lines(info: dict) -> list[str]:
     if info["available"]:
         engine = info.get("engine") or name
         devices = ", ".join(info.get("devices") or [])
-        return [f"  {name:<12} available    {engine} {info.get('version', '')} "
-                f"(devices: {devices})"]
-    return [f"  {name:<12} unavailable  {info.get('reason', '')}",
-            f"  {'':<12}              remedy: {info.get('remedy', '')}"]
+        return [
+            f"  {name:<18} available    {engine} {info.get('version', '')} (devices: {devices})"
+        ]
+    return [
+        f"  {name:<18} unavailable  {info.get('reason', '')}",
+        f"  {'':<18}              remedy: {info.get('remedy', '')}",
+    ]
 
 
 def workload_lines(row: dict) -> list[str]:
@@ -75,12 +103,20 @@ def workload_lines(row: dict) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     pythons = parse_pythons(args.python)
     probes = probe_backends(registry.backend_names(), pythons)
+    lanes = [lane_probe(name, probes) for name in registry.lane_names()]
     rows = workload_rows()
     if args.json:
-        print(json.dumps({"backends": list(probes.values()), "workloads": rows}, indent=2))
+        print(
+            json.dumps(
+                {"backends": list(probes.values()), "lanes": lanes, "workloads": rows}, indent=2
+            )
+        )
         return 0
     print("Backends:")
     for info in probes.values():
+        print("\n".join(backend_lines(info)))
+    print("\nReference lanes (run with --backend refs or by name; see benchbench.lanes):")
+    for info in lanes:
         print("\n".join(backend_lines(info)))
     print("\nWorkloads:")
     for row in rows:

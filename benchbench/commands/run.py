@@ -56,45 +56,100 @@ def non_negative_float(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--backend", default="all", metavar="all|NAME[,NAME...]",
-                        help="backends to run (default: all; see `benchbench list`)")
-    parser.add_argument("--workload", default="all", metavar="all|NAME[,NAME...]",
-                        help="workloads to run (default: all; those without data are skipped)")
-    parser.add_argument("--device", default="cpu", choices=("cpu", "gpu", "all"),
-                        help="device (default: cpu); gpu cells without a GPU are skipped")
+    parser.add_argument(
+        "--backend",
+        default="all",
+        metavar="all|refs|NAME[,NAME...]",
+        help="backends to run (default: all; 'refs' adds the reference lanes "
+        "native:* and keras3:*; see `benchbench list`)",
+    )
+    parser.add_argument(
+        "--workload",
+        default="all",
+        metavar="all|NAME[,NAME...]",
+        help="workloads to run (default: all; those without data are skipped)",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "gpu", "all"),
+        help="device (default: cpu); gpu cells without a GPU are skipped",
+    )
     profile = parser.add_mutually_exclusive_group()
-    profile.add_argument("--quick", dest="quick", action="store_true", default=True,
-                         help="each workload's quick profile (the default)")
-    profile.add_argument("--full", dest="quick", action="store_false",
-                         help="each workload's published profile (slow on a CPU)")
+    profile.add_argument(
+        "--quick",
+        dest="quick",
+        action="store_true",
+        default=True,
+        help="each workload's quick profile (the default)",
+    )
+    profile.add_argument(
+        "--full",
+        dest="quick",
+        action="store_false",
+        help="each workload's published profile (slow on a CPU)",
+    )
     parser.add_argument("--epochs", type=positive_int, help="override the profile's epochs")
     parser.add_argument("--batch-size", type=positive_int, help="override the batch size")
-    parser.add_argument("--repeats", type=positive_int, default=1,
-                        help="process-isolated repeats of every cell (default: 1)")
-    parser.add_argument("--synthetic", action="store_true",
-                        help="random data of the real shapes (speed only; accuracy meaningless)")
-    parser.add_argument("--threads", type=positive_int,
-                        help="CPU threads for every backend (default: all CPUs this process may "
-                        "use); also pins workers to that many CPUs")
-    parser.add_argument("--timeout", type=non_negative_float, default=1800.0,
-                        help="seconds per cell before its worker is killed (default: 1800; "
-                        "0: no limit)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of synthetic data and of dropout (default 0)")
-    parser.add_argument("--out", default="results", metavar="DIR",
-                        help="results root (default: results), or a run directory to --resume")
-    parser.add_argument("--resume", action="store_true",
-                        help="finish a run: the one in --out, else the latest of this machine "
-                        "under --out; runs the cells with no result yet, with the run's plan "
-                        "(failed cells keep theirs: delete a cell's file to run it again)")
+    parser.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=1,
+        help="process-isolated repeats of every cell (default: 1)",
+    )
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="random data of the real shapes (speed only; accuracy meaningless)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        help="CPU threads for every backend (default: all CPUs this process may "
+        "use); also pins workers to that many CPUs",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=non_negative_float,
+        default=1800.0,
+        help="seconds per cell before its worker is killed (default: 1800; 0: no limit)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of synthetic data and of dropout (default 0)"
+    )
+    parser.add_argument(
+        "--out",
+        default="results",
+        metavar="DIR",
+        help="results root (default: results), or a run directory to --resume",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish a run: the one in --out, else the latest of this machine "
+        "under --out; runs the cells with no result yet, with the run's plan "
+        "(failed cells keep theirs: delete a cell's file to run it again)",
+    )
     parser.add_argument("--machine", help="label of this machine in results (default: hostname)")
-    parser.add_argument("--python", action="append", default=[], metavar="BACKEND=PATH",
-                        help="run this backend's workers under another interpreter (repeatable)")
-    parser.add_argument("--verbose", action="store_true",
-                        help="stream each worker's Keras-style progress output (it prints inside "
-                        "the timed epochs: leave it off for measurements)")
-    parser.add_argument("--no-report", dest="report", action="store_false",
-                        help="do not build the HTML report at the end")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="BACKEND=PATH",
+        help="run this backend's workers under another interpreter (repeatable)",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="stream each worker's Keras-style progress output (it prints inside "
+        "the timed epochs: leave it off for measurements)",
+    )
+    parser.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="do not build the HTML report at the end",
+    )
 
 
 def parse_pythons(items: list[str]) -> dict[str, str]:
@@ -102,8 +157,9 @@ def parse_pythons(items: list[str]) -> dict[str, str]:
     for item in (part for entry in items for part in entry.split(",") if part.strip()):
         name, sep, path = (p.strip() for p in item.partition("="))
         if not (sep and name and path):
-            raise BenchbenchError(f"--python: got {item!r}; expected BACKEND=PATH, e.g. "
-                                  "cntk=/opt/py36/bin/python")
+            raise BenchbenchError(
+                f"--python: got {item!r}; expected BACKEND=PATH, e.g. cntk=/opt/py36/bin/python"
+            )
         registry.check_name(name)
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             raise BenchbenchError(f"--python {name}={path}: no executable interpreter there")
@@ -117,12 +173,24 @@ def build_options(args: argparse.Namespace, pythons: dict[str, str]) -> runner.R
         raise BenchbenchError("no workloads found: the 'workloads' package defines none")
     devices = runner.DEVICES if args.device == "all" else (args.device,)
     return runner.RunOptions(
-        backends=runner.resolve(args.backend, registry.backend_names(), "backend"),
+        backends=runner.resolve(
+            args.backend,
+            registry.backend_names() + registry.lane_names(),
+            "backend",
+            {"all": registry.backend_names(), "refs": registry.lane_names()},
+        ),
         workloads=runner.resolve(args.workload, list(known), "workload"),
-        devices=devices, repeats=args.repeats, epochs=args.epochs, batch_size=args.batch_size,
-        quick=args.quick, synthetic=args.synthetic,
+        devices=devices,
+        repeats=args.repeats,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        quick=args.quick,
+        synthetic=args.synthetic,
         threads=args.threads or len(environment.allowed_cpus()),
-        timeout=args.timeout or None, seed=args.seed, verbose=args.verbose, pythons=pythons,
+        timeout=args.timeout or None,
+        seed=args.seed,
+        verbose=args.verbose,
+        pythons=pythons,
     )
 
 
@@ -135,15 +203,17 @@ def start(args: argparse.Namespace, pythons: dict[str, str], machine: str):
         except (OSError, ValueError, TypeError) as exc:
             raise BenchbenchError(f"--resume: cannot read {run_dir}/manifest.json: {exc}") from exc
         manifest = dataclasses.replace(
-            manifest, interrupted=False, resumed_at=[*manifest.resumed_at, runner.now()])
+            manifest, interrupted=False, resumed_at=[*manifest.resumed_at, runner.now()]
+        )
         done = len(finished_cells(run_dir))
         print(f"resuming {run_dir}: {done} of {len(manifest.plan)} cells already done")
         return run_dir, manifest
     options = build_options(args, pythons)
     specs = runner.plan(options)
     run_dir = runner.new_run_dir(Path(args.out), machine)
-    recorded = {k: v for k, v in dataclasses.asdict(options).items()
-                if k not in ("backends", "workloads")}
+    recorded = {
+        k: v for k, v in dataclasses.asdict(options).items() if k not in ("backends", "workloads")
+    }
     argv = ["benchbench", *sys.argv[1:]]
     manifest = runner.new_manifest(specs, machine, run_dir, argv, recorded)
     print(f"{len(specs)} cells -> {run_dir}")
@@ -157,12 +227,18 @@ def build_report(run_dir: Path) -> None:
 
         path = build([run_dir], run_dir / "report.html")
     except (ImportError, BenchbenchError) as exc:
-        print(f"report not built ({exc}); install the extra with: pip install "
-              f"'benchbench[report]', then run: python -m benchbench report {run_dir}")
+        print(
+            f"report not built ({exc}); install the extra with: pip install "
+            f"'benchbench[report]', then run: python -m benchbench report {run_dir}"
+        )
         return
     except Exception as exc:  # the results are on disk whatever the report does
-        warnings.warn(f"building the report failed ({type(exc).__name__}: {exc}); the results "
-                      f"in {run_dir} are kept", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"building the report failed ({type(exc).__name__}: {exc}); the results "
+            f"in {run_dir} are kept",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return
     print(f"report: {path}")
 
@@ -178,8 +254,11 @@ def run(args: argparse.Namespace) -> int:
     print(summary_table(results) if results else "no cell finished")
     print(f"\n{counts(results)}\nresults: {run_dir}")
     if interrupted:
-        print(f"interrupted: {len(results)} of {len(manifest.plan)} cells kept; finish with:\n"
-              f"  python -m benchbench run --resume --out {run_dir}", file=sys.stderr)
+        print(
+            f"interrupted: {len(results)} of {len(manifest.plan)} cells kept; finish with:\n"
+            f"  python -m benchbench run --resume --out {run_dir}",
+            file=sys.stderr,
+        )
         return 130
     if args.report and any(r.status == "ok" for r in results):
         build_report(run_dir)
