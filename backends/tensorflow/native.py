@@ -246,18 +246,24 @@ def _signature(model, sparse: bool):
     return x, y
 
 
-def attach(model, backend) -> None:
-    """Replaces a compiled benchbench model's steps with hand-written TensorFlow ones."""
-    loss_and_accuracy, sparse = _loss(model)
-    n_slots, rule, learning_rate = make_update(model.optimizer.config())
-    device, jit = backend.tf_device, getattr(backend, "jit_compile", False)
+def _variables(model, n_slots: int, device: str):
+    """The weights (from the benchbench model), the optimizer's slots and the step counter."""
     with tf.device(device):
         variables = [tf.Variable(w) for w in model.get_weights()]
         slots = [
             [tf.Variable(tf.zeros_like(v), trainable=False) for _ in range(n_slots)]
             for v in variables
         ]
-        iterations = tf.Variable(0, dtype=tf.int64, trainable=False)
+        return variables, slots, tf.Variable(0, dtype=tf.int64, trainable=False)
+
+
+def attach(model, backend) -> None:
+    """Replaces a compiled benchbench model's steps with hand-written TensorFlow ones."""
+    loss_and_accuracy, sparse = _loss(model)
+    n_slots, rule, learning_rate = make_update(model.optimizer.config())
+    device, jit = backend.tf_device, getattr(backend, "jit_compile", False)
+    variables, slots, iterations = _variables(model, n_slots, device)
+    with tf.device(device):
         generator = tf.random.Generator.from_seed(backend.seed)
     forward = build_forward(model, variables)
     dropout = any(isinstance(layer, L.Dropout) for layer in model.layers)
@@ -281,24 +287,27 @@ def attach(model, backend) -> None:
         return _ACTIVATIONS[model._nodes[-1][0].activation](forward(x))
 
     x_spec, y_spec = _signature(model, sparse)
-    train_fn, test_fn, predict_fn = (
-        _concrete(fn, specs, device, jit)
-        for fn, specs in (
-            (train, (x_spec, y_spec)),
-            (test, (x_spec, y_spec)),
-            (predict, (x_spec,)),
-        )
-    )
+    train_fn = _concrete(train, (x_spec, y_spec), device, jit)
+    test_fn = _concrete(test, (x_spec, y_spec), device, jit)
+    predict_fn = _concrete(predict, (x_spec,), device, jit)
     model._train_step = lambda x, y: tuple(train_fn(x, y).numpy().tolist())
     model._test_step = lambda x, y: tuple(test_fn(x, y).numpy().tolist())
     model._predict_step = lambda x: predict_fn(x).numpy()
 
 
 def _concrete(fn, signature, device: str, jit: bool):
-    """`fn` as a traced graph on `device`; calling the concrete function skips dispatch."""
+    """`fn` traced on `device` at its first call (in the first epoch, as the adapter's steps
+    are); calling the concrete function directly skips ``tf.function``'s dispatch."""
+    traced = []
 
     def run(*args):
         with tf.device(device):
             return fn(*args)
 
-    return tf.function(run, input_signature=signature, jit_compile=jit).get_concrete_function()
+    def call(*arrays):
+        if not traced:
+            function = tf.function(run, input_signature=signature, jit_compile=jit)
+            traced.append(function.get_concrete_function())
+        return traced[0](*arrays)
+
+    return call
