@@ -164,7 +164,7 @@ def test_list_shows_backends_with_reasons_and_workloads(fakes, capsys, monkeypat
                         lambda names, pythons: {n: worker.probe(n) for n in ("fake", "cntk")})
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "fake         available    fake-numpy 0.0 (devices: cpu)" in out
+    assert "fake               available    fake-numpy 0.0 (devices: cpu)" in out
     cntk = worker.probe("cntk")
     assert f"cntk         unavailable  {cntk['reason']}" in out
     assert "remedy: CNTK 2.7" in out
