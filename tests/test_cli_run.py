@@ -166,7 +166,7 @@ def test_list_shows_backends_with_reasons_and_workloads(fakes, capsys, monkeypat
     out = capsys.readouterr().out
     assert "fake               available    fake-numpy 0.0 (devices: cpu)" in out
     cntk = worker.probe("cntk")
-    assert f"cntk         unavailable  {cntk['reason']}" in out
+    assert f"cntk               unavailable  {cntk['reason']}" in out
     assert "remedy: CNTK 2.7" in out
     assert "tiny" in out and "dataset blobs (present" in out and "quick (run's default)" in out
 
