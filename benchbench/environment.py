@@ -1,14 +1,16 @@
 """Facts about the machine and the software a result was measured with, and their fingerprint.
 
-`host_facts` is gathered once by the runner (no framework imported); `process_facts` by each
-worker about itself (its interpreter, threads, affinity, the thread pools actually loaded).
+`host_facts` is gathered once by the runner (no framework imported), with a short float32
+matmul probe of this machine's peak (`gemm_gflops`); `process_facts` by each worker about itself
+(its interpreter, threads, affinity, the thread pools actually loaded).
 `fingerprint` hashes the facts that decide whether two results can be compared — hardware,
 Python, framework versions and threads — and nothing that merely differs between runs (host
-name, time, commit).
+name, time, commit, the measured matmul rate).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,6 +18,8 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 #: Environment variables that set a thread count; the runner sets all of them for every worker.
@@ -70,8 +74,9 @@ def git_commit() -> dict:
     """benchbench's own commit and whether its tree has changes; '' outside a git checkout."""
     root = Path(__file__).resolve().parent.parent
     commit = _run(["git", "rev-parse", "HEAD"], cwd=root)
-    dirty = bool(commit) and bool(_run(["git", "status", "--porcelain", "--untracked-files=no"],
-                                       cwd=root))
+    dirty = bool(commit) and bool(
+        _run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root)
+    )
     return {"commit": commit, "dirty": dirty}
 
 
@@ -87,8 +92,66 @@ def blas() -> dict:
     return {"name": info.get("name", ""), "version": info.get("version", "")}
 
 
-def host_facts() -> dict:
-    """The machine and benchbench itself. Cheap (under a second), never raises."""
+def gemm_gflops(threads: int | None = None, size: int = 1024, budget: float = 0.5) -> dict:
+    """This machine's float32 matmul rate: NumPy ``a @ b`` on `size`-square matrices.
+
+    The best of as many repeats as fit in about `budget` seconds (after one warm-up), so a
+    background load lowers it less than an average would. `threads` caps NumPy's BLAS
+    threads through threadpoolctl where it is installed; without it (or with None) BLAS uses
+    its default, which is recorded as ``gemm_threads: None``.
+
+    Returns:
+        ``{"gemm_gflops": float, "gemm_size": int, "gemm_threads": int | None}``, or {} if
+        NumPy is missing or the probe fails: it is a nicety, never a reason to stop a run.
+    """
+    try:
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
+        with _blas_threads(threads) as applied:
+            best = _best_matmul_time(a, b, budget)
+    except Exception:  # no NumPy, no memory: report nothing rather than fail the run
+        return {}
+    return {
+        "gemm_gflops": round(2 * size**3 / best / 1e9, 2),
+        "gemm_size": size,
+        "gemm_threads": applied,
+    }
+
+
+def _best_matmul_time(a, b, budget: float) -> float:
+    a @ b  # warm-up: thread pool start, page faults
+    best, deadline = float("inf"), time.perf_counter() + budget
+    for _ in range(100):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+        if time.perf_counter() + best > deadline:
+            break
+    return best
+
+
+@contextlib.contextmanager
+def _blas_threads(threads: int | None) -> Iterator[int | None]:
+    """Caps BLAS threads with threadpoolctl; yields the cap applied, or None."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threads = None
+    if not threads:
+        yield None
+        return
+    with threadpool_limits(limits=threads, user_api="blas"):
+        yield threads
+
+
+def host_facts(threads: int | None = None) -> dict:
+    """The machine and benchbench itself, and its matmul peak. About a second; never raises.
+
+    Args:
+        threads: the run's thread count, for the matmul probe (`gemm_gflops`).
+    """
     import psutil
 
     from benchbench import __version__
@@ -106,6 +169,7 @@ def host_facts() -> dict:
         "blas": blas(),
         "benchbench_version": __version__,
         "git": git_commit(),
+        **gemm_gflops(threads),
     }
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchbench import environment, lanes, registry, workloads
+from benchbench import environment, flops, lanes, registry, workloads
 from benchbench.errors import (
     BackendUnavailable,
     DataUnavailable,
@@ -190,6 +190,7 @@ def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbo
         synthetic=bool(data.synthetic),
         model_seed=model.seed,
         params_counted=model.count_params(),
+        flops_per_sample=flops.training_flops_or_none(model),
     )
     return {
         "status": "ok",

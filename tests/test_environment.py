@@ -26,12 +26,26 @@ def test_host_facts_are_plain_json():
     assert facts["python"].count(".") == 2 and facts["cpu_model"]
     assert set(facts["git"]) == {"commit", "dirty"}
     assert isinstance(facts["gpus"], list)
+    assert isinstance(facts["gemm_gflops"], float) and facts["gemm_gflops"] > 0
+
+
+def test_gemm_probe_records_its_size_and_thread_cap():
+    probe = environment.gemm_gflops(threads=1, size=64, budget=0.01)
+    assert probe["gemm_gflops"] > 0 and probe["gemm_size"] == 64
+    assert probe["gemm_threads"] in (1, None)  # None: threadpoolctl is not installed
+    assert environment.gemm_gflops(size=64, budget=0.01)["gemm_threads"] is None
+
+
+def test_gemm_probe_failing_records_nothing():
+    assert environment.gemm_gflops(size=-1) == {}
 
 
 def test_fingerprint_ignores_what_does_not_matter():
     base = environment.fingerprint(HOST, {"torch": "2.13"}, 2)
     other_host = {**HOST, "hostname": "b", "python": "3.11.9", "ram_bytes": 16 * 1024**3}
     assert environment.fingerprint(other_host, {"torch": "2.13"}, 2) == base
+    measured = {**HOST, "gemm_gflops": 95.0, "gemm_size": 1024, "gemm_threads": 2}
+    assert environment.fingerprint(measured, {"torch": "2.13"}, 2) == base
     assert len(base) == 16
 
 
@@ -76,8 +90,9 @@ def test_git_commit_outside_a_checkout_is_empty(monkeypatch, tmp_path):
 def test_process_facts_report_thread_variables():
     env = {**os.environ, "OMP_NUM_THREADS": "3"}
     code = "import json, benchbench.environment as e; print(json.dumps(e.process_facts()))"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
     facts = json.loads(out.stdout)
     assert facts["thread_vars"]["OMP_NUM_THREADS"] == "3"
     assert facts["affinity"] and facts["python"]
