@@ -1,0 +1,230 @@
+"""The contract's ops as PyTensor (or Theano) tensor expressions, differentiated by ``grad``.
+
+PyTensor 3 has no convolution or pooling ops, so both are built from tensor ops: convolution is
+im2col (the kh*kw shifted strided slices of the padded input, concatenated along channels) and
+one matrix product with the reshaped kernel; max-pooling is the elementwise maximum of the same
+slices, which the graph rewrites fuse into one loop. The 1-D forms are the 2-D ones on a
+height-1 image. Spatial sizes are read from the static shapes, which inputs and variables carry.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from backends.theano.engine import SharedVariable, T, abs_, uniform
+from backends.theano.engine import log_softmax as _log_softmax
+from backends.theano.engine import sigmoid as _sigmoid
+from backends.theano.engine import softmax as _softmax
+
+_seeds = np.random.SeedSequence(0)
+#: (rng, next_rng) pairs of the dropout layers in the graph being built; the code that compiles
+#: the graph takes them with `take_rng_updates` and applies them on every call.
+_rng_updates: list = []
+
+
+def set_seed(seed: int) -> None:
+    global _seeds
+    _seeds = np.random.SeedSequence(seed)
+
+
+def take_rng_updates() -> list:
+    updates = [u for u in _rng_updates if u is not None]
+    _rng_updates.clear()
+    return updates
+
+
+# -- elementwise ---------------------------------------------------------------------------------
+
+negative = T.neg
+exp = T.exp
+log = T.log
+log1p = T.log1p
+sqrt = T.sqrt
+square = T.sqr
+abs = abs_  # noqa: A001 - the contract's name
+sigmoid = _sigmoid
+tanh = T.tanh
+add = T.add
+subtract = T.sub
+multiply = T.mul
+divide = T.true_div
+maximum = T.maximum
+
+
+def relu(x):
+    # switch rather than maximum(x, 0): the gradient at exactly 0 is 0, as in the reference
+    return T.switch(T.gt(x, 0), x, 0)
+
+
+def softmax(x):
+    return _softmax(x, axis=-1)
+
+
+def log_softmax(x):
+    return _log_softmax(x, axis=-1)
+
+
+def clip(x, lo, hi):
+    return T.clip(x, lo, hi)
+
+
+# -- reductions ----------------------------------------------------------------------------------
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return T.sum(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return T.mean(x, axis=axis, keepdims=keepdims)
+
+
+def argmax(x, axis=-1):
+    return T.argmax(x, axis=axis)
+
+
+# -- linear algebra and neural-network ops -------------------------------------------------------
+
+
+def matmul(a, b):
+    return T.dot(a, b)
+
+
+def bias_add(x, b):
+    return x + b
+
+
+def _static_shape(v) -> tuple:
+    """The sizes of `v` known when the graph is built (a shared variable's from its value)."""
+    shape = tuple(v.type.shape) if hasattr(v.type, "shape") else (None,) * v.ndim
+    if None in shape and isinstance(v, SharedVariable):
+        shape = v.get_value(borrow=True).shape
+    return shape
+
+
+def _spatial(x, rank: int) -> tuple[int, ...]:
+    sizes = _static_shape(x)[1:1 + rank]
+    if None in sizes:
+        raise ValueError(f"convolution and pooling need static spatial sizes, got {x.type}")
+    return sizes
+
+
+def _padding(size: int, k: int, s: int, padding: str) -> tuple[int, int, int]:
+    """(pad before, pad after, output length) with Keras/TensorFlow's 'same' rule."""
+    if padding == "valid":
+        return 0, 0, (size - k) // s + 1
+    out = -(-size // s)
+    total = builtins.max((out - 1) * s + k - size, 0)
+    return total // 2, total - total // 2, out
+
+
+def _pad(x, pads, value: float):
+    """`x` (n, h, w, c) padded with `value` on h and w; the gradient is a slice of the output's."""
+    (top, bottom), (left, right) = pads
+    if not (top or bottom or left or right):
+        return x
+    h, w = _spatial(x, 2)
+    base = T.alloc(np.asarray(value, dtype=x.dtype), x.shape[0], h + top + bottom,
+                   w + left + right, x.shape[3])
+    return T.set_subtensor(base[:, top:top + h, left:left + w, :], x)
+
+
+def _window_rows(sizes, window, strides, padding):
+    """Where every window element lies in the padded image flattened to hp*wp positions.
+
+    Returns (rows of shape (oh, ow, kh, kw), pads per axis, (oh, ow), padded positions).
+    """
+    geometry = [_padding(n, k, s, padding) for n, k, s in zip(sizes, window, strides, strict=True)]
+    (oh, ow), pads = [g[2] for g in geometry], [g[:2] for g in geometry]
+    wp = sizes[1] + builtins.sum(pads[1])
+    i = np.arange(oh)[:, None, None, None] * strides[0] + np.arange(window[0])[:, None]
+    j = np.arange(ow)[None, :, None, None] * strides[1] + np.arange(window[1])
+    positions = (sizes[0] + builtins.sum(pads[0])) * wp
+    return (i * wp + j).astype(np.int64), pads, (oh, ow), positions
+
+
+def _windows(x, window, strides, padding, pad_value):
+    """Returns (windows, (oh, ow)): (n, oh, ow, kh*kw, c), every window of `x` padded with
+    `pad_value`.
+
+    One 1-D gather of flat element offsets rather than kh*kw strided slices: the graph keeps a
+    handful of nodes however large the window (compile time grows with distinct nodes: one C
+    module per slice pattern), and its gradient is one scatter-add, which PyTensor runs as a
+    tight C loop only for vectors (for higher ranks it falls back to NumPy's slow ``add.at``).
+    """
+    rows, pads, (oh, ow), positions = _window_rows(_spatial(x, 2), window, strides, padding)
+    c = _static_shape(x)[3]
+    if c is None:
+        raise ValueError(f"convolution and pooling need a static channel count, got {x.type}")
+    n = x.shape[0]
+    per_image = (rows.reshape(-1, 1) * c + np.arange(c)).reshape(-1)  # (oh*ow*kh*kw*c,)
+    offsets = T.arange(n).dimshuffle(0, "x") * (positions * c) + per_image
+    gathered = T.flatten(_pad(x, pads, pad_value))[T.flatten(offsets)]
+    return T.reshape(gathered, (n, oh, ow, window[0] * window[1], c)), (oh, ow)
+
+
+def conv2d(x, kernel, strides, padding):
+    kh, kw, c, f = _static_shape(kernel)
+    if (kh, kw, *strides) == (1, 1, 1, 1):
+        cols, (oh, ow) = x, _spatial(x, 2)  # a 1x1 convolution is a matrix product as it is
+    else:
+        cols, (oh, ow) = _windows(x, (kh, kw), tuple(strides), padding, 0.0)
+    # window elements in (i, j) order, then channels: the kernel's row-major (kh, kw, c)
+    n = x.shape[0]
+    out = T.dot(T.reshape(cols, (n * oh * ow, kh * kw * c)), T.reshape(kernel, (kh * kw * c, f)))
+    return T.reshape(out, (n, oh, ow, f))
+
+
+def max_pool2d(x, pool_size, strides, padding):
+    # ties share the gradient (as Theano's pool gradient did); the reference gives it to the first
+    windows, _ = _windows(x, tuple(pool_size), tuple(strides), padding, -np.inf)
+    return T.max(windows, axis=3)
+
+
+def conv1d(x, kernel, stride, padding):
+    # (n, w, c) -> (n, 1, w, c) and (k, c, f) -> (1, k, c, f): views
+    y = conv2d(T.shape_padaxis(x, 1), T.shape_padaxis(kernel, 0), (1, stride), padding)
+    return y[:, 0]
+
+
+def max_pool1d(x, pool_size, stride, padding):
+    return max_pool2d(T.shape_padaxis(x, 1), (1, pool_size), (1, stride), padding)[:, 0]
+
+
+def reshape(x, shape):
+    return T.reshape(x, tuple(shape), ndim=len(shape))
+
+
+def concatenate(tensors, axis):
+    return T.concatenate(list(tensors), axis=axis)
+
+
+def dropout(x, rate, rng):
+    """Inverted dropout; the mask comes from a shared generator per call site, advanced by every
+    call of the compiled function (`take_rng_updates`), so each step draws a new mask."""
+    seed = int(_seeds.spawn(1)[0].generate_state(1)[0])
+    draw, update = uniform(x.shape, x.dtype, seed)
+    _rng_updates.append(update)
+    scale = np.asarray(1.0 / (1.0 - rate), dtype=x.dtype)
+    return T.switch(T.ge(draw, np.asarray(rate, dtype=x.dtype)), x * scale, 0)
+
+
+# -- no gradient ---------------------------------------------------------------------------------
+
+
+def one_hot(labels, num_classes):
+    return T.cast(T.eq(labels.dimshuffle(0, "x"), T.arange(num_classes)), "float32")
+
+
+def equal(a, b):
+    return T.cast(T.eq(a, b), "float32")
+
+
+def greater(a, b):
+    return T.cast(T.gt(a, b), "float32")
+
+
+def cast_float(x):
+    return T.cast(x, "float32")

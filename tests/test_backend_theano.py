@@ -1,0 +1,123 @@
+"""The 'theano' adapter's own promises: the engine it reports, CPU only, fresh dropout masks per
+step, a configurable compile cache, and one compiled function for every batch size."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# The adapter's engine module rather than pytensor itself: it sets the compile-cache flags
+# ($BENCHBENCH_PYTENSOR_COMPILEDIR) before importing PyTensor, which reads them only once.
+pytest.importorskip("backends.theano.engine")
+
+from benchbench import Sequential, registry  # noqa: E402
+from benchbench.errors import DeviceUnavailable  # noqa: E402
+from benchbench.layers import Dense, Dropout  # noqa: E402
+from benchbench.optimizers import SGD  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def K():
+    return registry.get_backend("theano", device="cpu", seed=0)
+
+
+def _python(code: str, **env) -> str:
+    """Runs `code` in a fresh interpreter (flags are read when the engine is imported)."""
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("PYTENSOR_FLAGS", "THEANO_FLAGS", "BENCHBENCH_PYTENSOR_COMPILEDIR")}
+    full_env.update(env)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full_env, text=True,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_reports_the_engine_that_runs(K):
+    info = K.info()
+    assert info["engine"] in ("pytensor", "theano")
+    assert K.capabilities.engine == info["engine"]
+    assert info["version"]
+    assert K.capabilities.compiled_step and K.capabilities.stateful_rng
+    if info["engine"] == "pytensor":
+        assert "PyTensor" in info["served_by"]
+        assert "CVM" in info["mode"] or os.environ.get("BENCHBENCH_PYTENSOR_MODE")
+
+
+def test_probe_does_not_import_the_engine():
+    code = ("import sys, json; from benchbench import registry; info = registry.probe('theano');"
+            "print(json.dumps([info.available, info.engine, 'pytensor' in sys.modules]))")
+    available, engine, imported = json.loads(_python(code))
+    assert available and engine in ("theano", "pytensor")
+    assert not imported
+
+
+def test_gpu_is_unavailable_with_the_reason(K):
+    if K.info()["engine"] != "pytensor":
+        pytest.skip("legacy Theano may have a GPU")
+    with pytest.raises(DeviceUnavailable, match="no GPU backend"):
+        registry.get_backend("theano", device="gpu")
+
+
+def test_compiledir_comes_from_the_environment(tmp_path):
+    code = ("import json; from benchbench import registry;"
+            "print(json.dumps(registry.get_backend('theano').info()))")
+    info = json.loads(_python(code, BENCHBENCH_PYTENSOR_COMPILEDIR=str(tmp_path)))
+    assert info["base_compiledir"] == str(tmp_path)
+    assert info["compiledir"].startswith(str(tmp_path))
+    assert Path(info["compiledir"]).is_dir()
+
+
+def test_user_flags_win_over_the_compiledir_variable(monkeypatch, tmp_path):
+    from backends.theano import engine
+
+    monkeypatch.setenv("BENCHBENCH_PYTENSOR_COMPILEDIR", str(tmp_path / "ours"))
+    monkeypatch.setenv("PYTENSOR_FLAGS", "base_compiledir=/users/own")
+    engine.configure_flags("pytensor")
+    assert os.environ["PYTENSOR_FLAGS"] == "base_compiledir=/users/own"
+    monkeypatch.setenv("PYTENSOR_FLAGS", "floatX=float32")
+    engine.configure_flags("pytensor")
+    assert os.environ["PYTENSOR_FLAGS"] == f"floatX=float32,base_compiledir={tmp_path / 'ours'}"
+
+
+def test_dropout_masks_differ_between_steps(K):
+    weight = K.variable(np.ones((1, 50), dtype=np.float32), "w")
+
+    def forward(params, x, training, rng):
+        return K.dropout(K.multiply(x, params[0]), 0.5, rng)
+
+    def loss(y, out):
+        return K.mean(K.square(K.subtract(out, y)))
+
+    # learning rate 0: the weights stay put, so only a new mask can change the loss
+    step = K.make_train_step(forward, loss, None, SGD(learning_rate=0.0), [weight])
+    x, y = np.ones((4, 50), np.float32), np.zeros((4, 50), np.float32)
+    losses = [step(x, y)[0] for _ in range(4)]
+    assert len(set(losses)) > 1
+    # one compiled function (evaluate caches it per fn): its generator advances per call
+    def drop(t):
+        return K.dropout(t, 0.5, None)
+
+    masks = [K.evaluate(drop, x) for _ in range(2)]
+    assert not np.array_equal(masks[0], masks[1])
+
+
+def test_partial_last_batch_reuses_the_compiled_function(K):
+    model = Sequential([Dense(8, activation="relu", input_dim=5), Dropout(0.2),
+                        Dense(3, activation="softmax")])
+    model.compile(optimizer=SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], backend=K)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((70, 5)).astype(np.float32), rng.integers(0, 3, 70)
+    history = model.fit(x, y, batch_size=32, epochs=2, verbose=0)  # batches of 32, 32, 6
+    assert np.isfinite(history.history["loss"]).all()
+    assert len(model.train_step().functions) == 1
+    assert model.predict(x).shape == (70, 3)
+    assert len(model.predict_step().functions) == 1
