@@ -5,9 +5,13 @@
 shows up as a diff of the JSON. The browser and escaping tests use `make_result` directly.
 
 The scenario: two machines; ``host-a`` (CPU) runs ``mnist_mlp`` on every backend (one out of
-the published band, one unavailable, one timed out, one with a failed repeat, a reference lane
-faster than every adapter) and ``mnist1d_cnn`` on synthetic data; ``host-b`` runs ``mnist_mlp``
-on its CPU and its GPU. An older run on ``host-a`` is superseded by the later one.
+the published band, one unavailable, one timed out, one with a failed repeat) and beside them
+reference lanes (a native lane faster than every adapter, lanes that an adapter beats, a Keras 3
+lane that beats its adapter, a near miss at 0.949x, a lane not written yet, one with a long
+reason), and ``mnist1d_cnn`` on synthetic data with two lanes (no targets there); ``host-b``
+runs ``mnist_mlp`` on its CPU (no lanes: no cost table) and its GPU (a lane, but targets are for
+CPU). An older run on ``host-a`` is superseded by the later one. Workload infos carry FLOPs per
+sample and machines their measured matmul peak.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ MNIST_MLP = {
     "description": "MNIST, 784-512-512-10 MLP with dropout (Keras 2 example)",
     "dataset": "mnist",
     "params": 669_706,
+    "flops_per_sample": 3_211_284,
     "batch_size": 128,
     "default": {"epochs": 20, "train_samples": None, "test_samples": None},
     "quick": {"epochs": 2, "train_samples": 6_000, "test_samples": 1_000},
@@ -35,6 +40,7 @@ MNIST1D_CNN = {
     "description": "MNIST-1D, three strided Conv1D layers + linear classifier",
     "dataset": "mnist1d",
     "params": 5_210,
+    "flops_per_sample": 188_020,
     "batch_size": 100,
     "default": {"epochs": 200, "train_samples": None, "test_samples": None},
     "quick": {"epochs": 3, "train_samples": 2_000, "test_samples": 500},
@@ -44,7 +50,12 @@ HOSTS = {
     "host-a": {"hostname": "host-a", "cpu": "AMD EPYC 7B13", "cpu_count": 2, "gpu": None},
     "host-b": {"hostname": "host-b", "cpu": "Intel Xeon 8480+", "cpu_count": 16, "gpu": "H200"},
 }
-ENGINES = {"theano": ("pytensor", "2.31.7"), "native:torch": ("torch", "2.13.0")}
+PEAKS = {"host-a": 95.0, "host-b": 1450.0}  # measured float32 matmul GFLOP/s
+KERAS3_MISSING = (
+    "Keras 3 is not installed in this interpreter; install it with: pip install 'keras>=3' "
+    "(each keras3 lane runs in its own worker, as Keras binds its backend at import)"
+)
+ENGINES = {"theano": ("pytensor", "2.31.7")}
 VERSIONS = {"tensorflow": "2.21.0", "torch": "2.13.0", "jax": "0.7.2", "numpy": "2.3.4"}
 
 
@@ -77,11 +88,16 @@ def make_result(
 ) -> CellResult:
     """One cell's result; 'ok' cells get epochs, timing and memory derived from the arguments."""
     spec = CellSpec(backend, workload["name"], device, repeat, quick=quick, synthetic=synthetic)
-    engine, version = ENGINES.get(backend, (backend, VERSIONS.get(backend, "1.0")))
+    framework = backend.partition(":")[2] or backend  # a lane runs on its adapter's framework
+    engine, version = ENGINES.get(framework, (framework, VERSIONS.get(framework, "1.0")))
     info = {"name": backend, "engine": engine, "version": version, "reference": ":" in backend}
+    if ":" in backend:
+        info["lane"] = backend
     host = HOSTS.get(machine, {"hostname": machine, "gpu": "gpu"})
     info["device_name"] = host["gpu"] if device == "gpu" else "cpu"
     environment = dict(host, python="3.11.9", ram_bytes=64 * GIB, frameworks={engine: version})
+    if machine in PEAKS:
+        environment.update(gemm_gflops=PEAKS[machine], gemm_size=1024, gemm_threads=None)
     environment["fingerprint"] = f"{machine}-{engine}-fp"
     common = dict(
         spec=spec,
@@ -132,11 +148,29 @@ def host_a() -> list[CellResult]:
         *_repeats("jax", [3.10, 3.20, 3.05], [0.9818, 0.9815, 0.9820]),
         make_result("numpy", MNIST_MLP, status="timeout", reason="timed out after 600 s"),
         *_repeats("native:torch", [2.80, 2.85, 2.75], [0.9829, 0.9831, 0.9827]),
+        *_repeats("native:tensorflow", [4.90, 4.85, 4.95], [0.9824, 0.9826, 0.9821]),
+        *_repeats("keras3:tensorflow", [4.60, 4.55, 4.62], [0.9820, 0.9827, 0.9823]),
+        *_repeats("keras3:torch", [5.30, 5.25, 5.35], [0.9828, 0.9826, 0.9830]),
+        *_repeats("native:jax", [2.942, 2.95, 2.93], [0.9816, 0.9819, 0.9814]),
+        make_result("keras3:jax", MNIST_MLP, status="unavailable", reason=KERAS3_MISSING),
+        make_result(
+            "native:theano",
+            MNIST_MLP,
+            status="unavailable",
+            reason="backends.theano.native is not written yet. use the other lanes of this "
+            "framework",
+        ),
         # An older run of jax on host-a: superseded by the run above.
         make_result("jax", MNIST_MLP, epoch_time=9.99, run_id="2026-01-09T09-00-00"),
         *[
             make_result(b, MNIST1D_CNN, epoch_time=t, quick=True, synthetic=True)
-            for b, t in (("tensorflow", 0.42), ("torch", 0.21), ("jax", 0.35))
+            for b, t in (
+                ("tensorflow", 0.42),
+                ("torch", 0.21),
+                ("jax", 0.35),
+                ("native:torch", 0.30),
+                ("keras3:tensorflow", 0.30),
+            )
         ],
         make_result(
             "theano",
@@ -158,6 +192,7 @@ def host_b() -> list[CellResult]:
         *_repeats("tensorflow", [1.90, 1.95], [0.9826, 0.9824], gpu_bytes=2 * GIB, **gpu),
         *_repeats("torch", [1.30, 1.28], [0.9832, 0.9829], gpu_bytes=GIB, **gpu),
         *_repeats("jax", [1.50, 1.52], [0.9821, 0.9823], gpu_bytes=3 * GIB, **gpu),
+        *_repeats("native:torch", [1.20, 1.22], [0.9830, 0.9828], gpu_bytes=GIB, **gpu),
         make_result(
             "theano",
             MNIST_MLP,

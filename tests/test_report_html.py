@@ -86,7 +86,7 @@ def test_markdown_is_github_tables_with_bold_best(tmp_path):
 def test_csv_is_one_tidy_row_per_cell(tmp_path):
     out = build_report([RESULTS_DIR], tmp_path / "r.csv", "csv")
     frame = pd.read_csv(out)
-    assert len(frame) == 30  # 31 files, one superseded
+    assert len(frame) == 48  # 49 files, one superseded
     assert {"machine", "backend", "status", "reason", "epoch_time", "val_accuracy"} <= set(
         frame.columns
     )

@@ -192,5 +192,5 @@ def test_colours_are_fixed_per_backend():
 
 def test_fixture_files_are_valid_results():
     files = sorted(RESULTS_DIR.rglob("*.json"))
-    assert len(files) == 31
+    assert len(files) == 49
     assert all(json.loads(f.read_text())["schema_version"] == 1 for f in files)

@@ -1,8 +1,10 @@
 """A tidy CSV: one row per cell (backend x workload x device x repeat x machine).
 
 Identity and settings columns, then status and reason, then one column per metric in
-`benchbench.results.METRICS` (seconds, samples/s, bytes, accuracy as a fraction), empty where
-a cell has no value.
+`benchbench.results.METRICS` (seconds, samples/s, bytes, accuracy as a fraction), then
+efficiency: ``flops_per_sample`` (training), ``gemm_gflops`` (the machine's measured matmul
+peak), ``gflops`` (achieved) and ``peak_share`` (a fraction, CPU cells only); empty where a cell
+has no value.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from pathlib import Path
 
 from benchbench.report.data import ReportData
 
-BYTES = ("peak_host_memory", "peak_gpu_memory")
+INTEGERS = ("peak_host_memory", "peak_gpu_memory", "flops_per_sample")
 
 
 def write(data: ReportData, out: Path) -> Path:
-    frame = data.cells.astype({name: "Int64" for name in BYTES})
+    frame = data.cells.astype({name: "Int64" for name in INTEGERS})
     frame.to_csv(out, index=False, lineterminator="\n", float_format="%.7g")
     return out

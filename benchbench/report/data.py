@@ -116,8 +116,9 @@ def _columns(frame: pd.DataFrame) -> list[Column]:
 
 
 def order_backends(names: Iterable[str]) -> list[str]:
-    """Registry order first (the order of ``--backend all``), then others, references last."""
-    known = registry.backend_names()
+    """Registry order first (the order of ``--backend all``), then others, then references in
+    lane order (native lanes, then Keras 3 lanes, each in framework order)."""
+    known = registry.backend_names() + registry.lane_names()
 
     def key(name: str) -> tuple:
         reference = ":" in name
@@ -229,4 +230,15 @@ def _row(r: CellResult) -> dict:
     }
     for name, metric in METRICS.items():
         row[name] = metric.value(r)
+    row.update(_efficiency(r, row["throughput"]))
     return row
+
+
+def _efficiency(r: CellResult, throughput: float | None) -> dict:
+    """Achieved GFLOP/s (throughput x training FLOPs per sample) and its share of the matmul
+    peak measured on the machine (a CPU figure: no share for other devices)."""
+    flops = (r.workload_info or {}).get("flops_per_sample")
+    peak = (r.environment or {}).get("gemm_gflops")
+    gflops = throughput * flops / 1e9 if throughput and flops else None
+    share = gflops / peak if gflops and peak and r.spec.device == "cpu" else None
+    return {"flops_per_sample": flops, "gemm_gflops": peak, "gflops": gflops, "peak_share": share}

@@ -17,6 +17,9 @@ from benchbench.report.findings import Finding
 from benchbench.report.plots import Plot, workload_plots
 from benchbench.report.tables import Cell, Table
 
+#: Tables shown in full width; the others go side by side under "More metrics".
+MAIN_TABLES = ("speed", "accuracy", "abstraction")
+
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 CSS = """
@@ -43,6 +46,7 @@ td.k-value { white-space: nowrap; }
 tbody th { text-align: left; font-weight: 600; white-space: nowrap; }
 td.best { background: #e6f4ea; }
 td.f-out-of-band { background: #fff4ce; }
+td.f-below-target { background: #fde8e8; }
 td.k-failed, td.k-timeout, td.k-interrupted { background: #fde8e8; color: #8a1c1c;
   text-align: left; max-width: 22rem; }
 td.k-unavailable, td.k-skipped { background: #f3f3f3; color: #57606a; text-align: left;
@@ -99,8 +103,8 @@ def table(t: Table) -> str:
         parts.append(f'<p class="caption">{esc(t.caption)}</p>')
     parts.append(
         f'<div class="table-wrap"><table class="results {esc(t.name)}"><thead><tr>'
-        f'<th scope="col">backend</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
-        "</table></div>"
+        f'<th scope="col">{esc(t.row_header)}</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
     if t.footnotes:
         parts.append(_list(t.footnotes, "notes"))
@@ -131,8 +135,8 @@ def figure(plot: Plot) -> str:
 
 def workload_section(report: sections.Report, workload: str) -> str:
     tables = report.tables[workload]
-    main_tables = [t for t in tables if t.name in ("speed", "accuracy")]
-    details = [t for t in tables if t.name not in ("speed", "accuracy")]
+    main_tables = [t for t in tables if t.name in MAIN_TABLES]
+    details = [t for t in tables if t.name not in MAIN_TABLES]
     about = sections.workload_line(report.workload_infos[workload])
     plots = workload_plots(report.data, workload, report.baseline)
     parts = [f'<section id="{esc(anchor(workload))}"><h3>{esc(workload)}</h3>']

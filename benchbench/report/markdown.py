@@ -27,7 +27,7 @@ def cell(value: Cell) -> str:
 
 def table(t: Table) -> str:
     """A GFM table with its heading, caption and footnotes."""
-    header = ["backend", *(escape(c) for c in t.frame.columns)]
+    header = [escape(t.row_header), *(escape(c) for c in t.frame.columns)]
     lines = [f"#### {escape(t.title)}", ""]
     if t.caption:
         lines += [escape(t.caption), ""]

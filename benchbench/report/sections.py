@@ -13,7 +13,8 @@ import datetime
 import pandas as pd
 
 from benchbench.errors import UnknownNameError
-from benchbench.report import formats
+from benchbench.report import efficiency, formats
+from benchbench.report.abstraction import abstraction_tables
 from benchbench.report.data import ReportData
 from benchbench.report.findings import Finding, findings
 from benchbench.report.tables import Table, row_label, workload_tables
@@ -44,6 +45,16 @@ METHOD = (
     "Ratios (n.nx) compare backends within one column (device · machine), never across columns: "
     "machines differ. Reference lanes (native:*, keras3:*) get ratios but are never the "
     "fastest.",
+    "Cost of the abstraction: a reference lane trains the same model from the same weights on "
+    "the same batches in the same fit loop as its adapter, with only the step replaced (the "
+    "framework used directly, or the model built in Keras 3), so adapter / lane throughput is "
+    "the cost of benchbench's layer.",
+    "Efficiency: FLOPs per training sample are counted from the model definition (matmuls and "
+    "convolutions, 2 per multiply-add, plus bias adds; the backward pass adds the gradients of "
+    "the weights and, except where a layer is fed by data, of its inputs; activations, "
+    "pooling and dropout are not counted). The matmul peak is the best of repeated NumPy "
+    "float32 1024×1024 products, measured by the runner before the cells (its BLAS thread cap is "
+    "the machine fact gemm_threads; none: the BLAS default).",
 )
 
 
@@ -85,7 +96,7 @@ def build(
         title=title or DEFAULT_TITLE,
         summary=summary,
         findings=findings(data),
-        tables={w: workload_tables(data, w) for w in workloads},
+        tables={w: tables_of(data, w) for w in workloads},
         workload_infos={w: data.workload_info(w) for w in workloads},
         machines=machines_frame(data),
         versions=versions_frame(data),
@@ -94,6 +105,15 @@ def build(
         baseline=baseline,
         data=data,
     )
+
+
+def tables_of(data: ReportData, workload: str) -> list[Table]:
+    """Speed, accuracy, the cost of the abstraction, then the detail tables."""
+    tables = [
+        efficiency.annotate(data, workload, t) if t.name == "throughput" else t
+        for t in workload_tables(data, workload)
+    ]
+    return tables[:2] + abstraction_tables(data, workload) + tables[2:]
 
 
 def choose_baseline(data: ReportData, baseline: str | None) -> str | None:

@@ -58,6 +58,7 @@ class Table:
     labels: dict[str, str]
     references: frozenset[str]
     footnotes: tuple[str, ...] = ()
+    row_header: str = "backend"
 
 
 @dataclasses.dataclass(frozen=True)

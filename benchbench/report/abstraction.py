@@ -1,0 +1,147 @@
+"""The cost of the abstraction: each adapter's throughput beside its reference lanes.
+
+A lane (``native:<framework>``, ``keras3:<framework>``; see `benchbench.lanes`) trains the same
+model with the same batches in the same fit loop, with its framework used directly or through
+Keras 3, so adapter / lane throughput is what benchbench's layer costs (ratio > 1: the adapter
+is faster). One table per workload and column (device · machine) that has a lane; rows are the
+adapters that have lanes. The targets are benchbench's own: on CPU, for the Keras examples
+mnist_mlp and mnist_cnn, every adapter at least 0.95x its native lane and 1.0x its Keras 3 lane;
+a ratio below its target is flagged.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from benchbench import lanes
+from benchbench.report import formats
+from benchbench.report.data import Column, ReportData, order_backends
+from benchbench.report.tables import (
+    Cell,
+    Spec,
+    Table,
+    _cell_notes,
+    _value_cell,
+    row_label,
+    stats_by_column,
+)
+
+#: Lane kind -> the adapter/lane throughput ratio each adapter should reach.
+TARGETS = {"native": 0.95, "keras3": 1.0}
+TARGET_DEVICE = "cpu"
+TARGET_WORKLOADS = ("mnist_mlp", "mnist_cnn")
+MARK_MISS = "✗"
+RATE = Spec("throughput", "throughput", "samples/s", formats.rate, reasons=True)
+
+
+def lane_of(backend: str) -> tuple[str, str] | None:
+    """``native:torch`` -> ('native', 'torch'); None for a backend that is not a lane."""
+    kind, sep, framework = backend.partition(":")
+    return (kind, framework) if sep and kind in TARGETS else None
+
+
+def targets_apply(workload: str, column: Column) -> bool:
+    return workload in TARGET_WORKLOADS and column.device == TARGET_DEVICE
+
+
+def headers() -> list[str]:
+    columns = ["adapter (samples/s)"]
+    for kind in TARGETS:
+        columns += [f"{kind} lane (samples/s)", f"adapter / {kind}"]
+    return columns
+
+
+def abstraction_tables(data: ReportData, workload: str) -> list[Table]:
+    """One table per column of `workload` that has at least one lane cell."""
+    stats = stats_by_column(data, workload, "throughput")
+    found = []
+    for column in data.columns(workload):
+        column_stats = stats.get(column, pd.DataFrame())
+        if any(lane_of(b) for b in column_stats.index):
+            found.append(_table(data, workload, column, column_stats))
+    return found
+
+
+def _table(data: ReportData, workload: str, column: Column, stats: pd.DataFrame) -> Table:
+    applies = targets_apply(workload, column)
+    adapters = _adapters(stats.index)
+    rows, footnotes, reasons = [], [], []
+    for adapter in adapters:
+        row = [_rate(stats, adapter)]
+        for kind, target in TARGETS.items():
+            lane = f"{kind}:{adapter}"
+            rate, ratio = _rate(stats, lane), _ratio(stats, adapter, lane, target, applies)
+            row += [rate, ratio]
+            if lane in stats.index:
+                reasons += _cell_notes(lane, column, stats.loc[lane], rate, reasons=True)
+            if "below-target" in ratio.flags:
+                footnotes.append(
+                    f"{MARK_MISS} {adapter} on {column.label}: {_ratio_text(ratio)} its {lane} "
+                    f"lane, below the target of {target:.2f}x."
+                )
+        rows.append(row)
+    frame = pd.DataFrame(rows, index=pd.Index(adapters, name="adapter"), columns=headers())
+    return Table(
+        name="abstraction",
+        title=f"Cost of the abstraction · {column.label}",
+        caption=caption(applies),
+        frame=frame,
+        labels={a: row_label(a, data.engine(a)) for a in adapters},
+        references=frozenset(),
+        footnotes=tuple(footnotes + reasons),
+        row_header="adapter",
+    )
+
+
+def caption(applies: bool) -> str:
+    text = (
+        "Training throughput (samples/s, median over repeats) of each adapter beside its "
+        "reference lanes on the same device and machine: native, its framework used directly; "
+        "keras3, the same model in Keras 3. adapter / lane above 1: the adapter is faster. "
+        f"Targets: on {TARGET_DEVICE.upper()}, for {' and '.join(TARGET_WORKLOADS)}, every "
+        "adapter at least "
+        + " and ".join(f"{t:.2f}x its {k} lane" for k, t in TARGETS.items())
+        + "; "
+    )
+    if applies:
+        return text + f"{MARK_MISS} marks a miss."
+    return text + "they do not apply to this table, so nothing is flagged."
+
+
+def _adapters(backends) -> list[str]:
+    """Adapters of this column that have a lane kind, or whose lanes ran here, report order."""
+    with_lanes = {lanes.framework_of(name) for name in lanes.LANES}
+    found = {lane[1] for lane in map(lane_of, backends) if lane}
+    found |= {b for b in backends if b in with_lanes}
+    return order_backends(found)
+
+
+def _rate(stats: pd.DataFrame, backend: str) -> Cell:
+    if backend not in stats.index:
+        return Cell()
+    return _value_cell(stats.loc[backend], RATE, None, None)
+
+
+def _ratio(stats, adapter: str, lane: str, target: float, applies: bool) -> Cell:
+    mine, theirs = _median(stats, adapter), _median(stats, lane)
+    if mine is None or theirs is None:
+        return Cell()
+    value = mine / theirs
+    text = f"{value:.2f}x"
+    if round(value, 2) >= target > value:  # "0.95x" must not read as meeting 0.95
+        text = f"{value:.3f}x"
+    detail = f"{formats.rate(mine)} / {formats.rate(theirs)} samples/s = {value:.4f}"
+    if applies and value < target:
+        return Cell(f"{text} {MARK_MISS}", False, "value", ("below-target",), detail)
+    return Cell(text, False, "value", (), detail)
+
+
+def _ratio_text(cell: Cell) -> str:
+    return cell.text.removesuffix(f" {MARK_MISS}")
+
+
+def _median(stats: pd.DataFrame, backend: str) -> float | None:
+    if backend not in stats.index or not stats.at[backend, "n_ok"]:
+        return None
+    value = stats.at[backend, "median"]
+    return None if pd.isna(value) else float(value)
