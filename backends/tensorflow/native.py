@@ -11,6 +11,8 @@ benchbench's fit loop, so batching and timing are the adapter's and only the ste
 
 from __future__ import annotations
 
+import math
+
 import tensorflow as tf
 
 from benchbench import layers as L
@@ -65,7 +67,7 @@ def _layer_fn(layer, w, activation: str):
     if isinstance(layer, L.MaxPooling1D):
         return lambda xs, seed: tf.nn.max_pool1d(xs[0], layer.pool_size, layer.strides, pad)
     if isinstance(layer, L.Flatten):
-        return lambda xs, seed: tf.reshape(xs[0], [tf.shape(xs[0])[0], -1])
+        return lambda xs, seed: tf.reshape(xs[0], [-1, math.prod(xs[0].shape[1:])])
     if isinstance(layer, L.Dropout):
         return _dropout(layer.rate)
     if isinstance(layer, L.Activation):
