@@ -328,7 +328,7 @@ def new_manifest(
         machine=machine,
         argv=list(argv),
         plan=[s.to_dict() for s in specs],
-        environment=environment.host_facts(),
+        environment=environment.host_facts(threads=specs[0].threads if specs else None),
         cells={s.cell_id: "pending" for s in specs},
         started_at=now(),
         options=options,

@@ -107,5 +107,5 @@ def test_digits_accuracy_agrees_across_backends(builder, backend, reference, dig
         model = _compiled(builder, K, optimizer=Adam(learning_rate=0.005))
         model.fit(_reshape(builder, x_train), y_train, batch_size=32, epochs=8, verbose=0)
         accuracies[K.name] = model.evaluate(_reshape(builder, x_test), y_test)[1]
-    assert accuracies[backend.name] >= 0.9
+    assert accuracies[backend.name] >= (0.95 if builder is mlp else 0.9)
     assert abs(accuracies[backend.name] - accuracies[reference.name]) <= 0.01
