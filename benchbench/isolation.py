@@ -117,15 +117,31 @@ def execute(spec: CellSpec, python: str, env: dict[str, str], on_poll=None) -> W
     """
     fit_verbose = (1 if sys.stdout.isatty() else 2) if spec.verbose else 0
     with tempfile.TemporaryDirectory(prefix="benchbench-cell-") as tmp:
-        spec_path, result_path, progress = (Path(tmp) / n for n in
-                                            ("spec.json", "result.json", "progress.json"))
+        spec_path, result_path, progress = (
+            Path(tmp) / n for n in ("spec.json", "result.json", "progress.json")
+        )
         spec_path.write_text(json.dumps(spec.to_dict()))
-        cmd = [python, "-m", "benchbench.worker", str(spec_path), str(result_path),
-               "--progress", str(progress), "--fit-verbose", str(fit_verbose)]
+        cmd = [
+            python,
+            "-m",
+            "benchbench.worker",
+            str(spec_path),
+            str(result_path),
+            "--progress",
+            str(progress),
+            "--fit-verbose",
+            str(fit_verbose),
+        ]
         start = time.monotonic()
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=env, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+            )
         except OSError as exc:
             return WorkerOutcome(None, None, "", f"cannot start {python}: {exc}", False, 0.0)
         out = TailBuffer(proc.stdout, echo=_echo(sys.stdout) if spec.verbose else None)
@@ -138,9 +154,12 @@ def execute(spec: CellSpec, python: str, env: dict[str, str], on_poll=None) -> W
                 proc.wait()
             raise
         return WorkerOutcome(
-            returncode=proc.returncode, payload=_read_payload(result_path),
-            stdout_tail=out.text(), stderr_tail=err.text(STDERR_TAIL_CHARS),
-            timed_out=timed_out, wall_time=time.monotonic() - start,
+            returncode=proc.returncode,
+            payload=_read_payload(result_path),
+            stdout_tail=out.text(),
+            stderr_tail=err.text(STDERR_TAIL_CHARS),
+            timed_out=timed_out,
+            wall_time=time.monotonic() - start,
         )
 
 
@@ -179,8 +198,10 @@ def classify(spec: CellSpec, outcome: WorkerOutcome) -> tuple[str, str]:
     """(status, reason) of a finished worker."""
     payload, code = outcome.payload, outcome.returncode
     if outcome.timed_out:
-        return "timeout", (f"no result within {spec.timeout:g} s; the worker's process group was "
-                           "killed (raise --timeout, or --timeout 0 for none)")
+        return "timeout", (
+            f"no result within {spec.timeout:g} s; the worker's process group was "
+            "killed (raise --timeout, or --timeout 0 for none)"
+        )
     if payload is not None:
         reason = payload.get("reason", "")
         if code and payload.get("status") != "failed":
@@ -197,8 +218,9 @@ def classify(spec: CellSpec, outcome: WorkerOutcome) -> tuple[str, str]:
 PROBE_TIMEOUT = 120.0
 
 
-def probe_backends(names: list[str], pythons: dict[str, str] | None = None,
-                   timeout: float = PROBE_TIMEOUT) -> dict[str, dict]:
+def probe_backends(
+    names: list[str], pythons: dict[str, str] | None = None, timeout: float = PROBE_TIMEOUT
+) -> dict[str, dict]:
     """`registry.probe` of each backend, each in its own process, all at once.
 
     Probing imports an adapter and hence its framework, which the parent must not do; a
@@ -209,8 +231,14 @@ def probe_backends(names: list[str], pythons: dict[str, str] | None = None,
     for name in names:
         cmd = [pythons.get(name, sys.executable), "-m", "benchbench.worker", "--probe", name]
         env = worker_env(CellSpec(backend=name, workload=""))
-        procs[name] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, env=env, start_new_session=True)
+        procs[name] = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + timeout
     return {name: _probe_result(name, proc, deadline) for name, proc in procs.items()}
 
@@ -227,9 +255,16 @@ def _probe_result(name: str, proc: subprocess.Popen, deadline: float) -> dict:
     else:
         for line in out.decode(errors="replace").splitlines():
             if line.startswith(PROBE_MARKER):
-                return json.loads(line[len(PROBE_MARKER):])
+                return json.loads(line[len(PROBE_MARKER) :])
         last = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
         reason = f"probing it failed (exit status {proc.returncode}) {last[0]}".strip()
-    return {"name": name, "available": False, "version": "", "engine": "", "reason": reason,
-            "remedy": "run `python -m benchbench.worker --probe " + name + "` to see why",
-            "devices": [], "reference": False}
+    return {
+        "name": name,
+        "available": False,
+        "version": "",
+        "engine": "",
+        "reason": reason,
+        "remedy": "run `python -m benchbench.worker --probe " + name + "` to see why",
+        "devices": [],
+        "reference": False,
+    }

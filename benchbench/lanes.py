@@ -53,9 +53,12 @@ def probe(name: str, framework_info: BackendInfo) -> BackendInfo:
     if not info.available:
         return info
     if importlib.util.find_spec(module_name) is None:
-        return dataclasses.replace(info, available=False,
-                                   reason=f"{module_name} is not written yet",
-                                   remedy="use the other lanes of this framework")
+        return dataclasses.replace(
+            info,
+            available=False,
+            reason=f"{module_name} is not written yet",
+            remedy="use the other lanes of this framework",
+        )
     if name.startswith("keras3:"):
         keras_info = importlib.import_module(module_name).probe(framework)
         return dataclasses.replace(keras_info, devices=framework_info.devices)

@@ -116,8 +116,10 @@ class ProgressView:
             elif state.get("steps"):
                 where += f" step {state.get('step', 0)}/{state['steps']}"
         elapsed = _duration(time.monotonic() - self.started)
-        line = (f"[{self.index}/{self.total}] {cell_label(self.spec)}: {where} "
-                f"- {elapsed} - ETA {self.eta()}")[: shutil.get_terminal_size().columns - 1]
+        line = (
+            f"[{self.index}/{self.total}] {cell_label(self.spec)}: {where} "
+            f"- {elapsed} - ETA {self.eta()}"
+        )[: shutil.get_terminal_size().columns - 1]
         self.stream.write("\r" + line.ljust(self._width))
         self._width = len(line)
         self.stream.flush()
@@ -146,8 +148,10 @@ def outcome(result) -> str:
         t = result.timing
         acc = result.final_val_accuracy
         acc_text = f", val acc {acc:.3f}" if acc is not None else ""
-        return (f"ok, {t.epoch_time:.3f} s/epoch (first {t.first_epoch_time:.3f} s)"
-                f"{acc_text}, {_duration(result.wall_time or 0)} wall")
+        return (
+            f"ok, {t.epoch_time:.3f} s/epoch (first {t.first_epoch_time:.3f} s)"
+            f"{acc_text}, {_duration(result.wall_time or 0)} wall"
+        )
     reason = result.reason.splitlines()[0] if result.reason else ""
     if len(reason) > REASON_CHARS:
         reason = reason[: REASON_CHARS - 3] + "..."
@@ -170,22 +174,44 @@ def _fmt(value, spec: str) -> str:
 
 def summary_table(results) -> str:
     """A fixed-width table of cells: speed, accuracy and memory, or the reason it did not run."""
-    header = ("workload", "backend", "device", "rep", "status", "s/epoch", "1st epoch",
-              "step ms", "val acc", "peak MiB", "note")
+    header = (
+        "workload",
+        "backend",
+        "device",
+        "rep",
+        "status",
+        "s/epoch",
+        "1st epoch",
+        "step ms",
+        "val acc",
+        "peak MiB",
+        "note",
+    )
     rows = []
     for r in results:
         t, m = r.timing, r.memory
         note = (r.reason.splitlines()[0] if r.reason else "")[:60]
         if r.status == "ok" and not r.accuracy_meaningful:
             note = "synthetic data: accuracy not meaningful"
-        rows.append((
-            r.spec.workload, r.spec.backend, r.spec.device, str(r.spec.repeat), r.status,
-            _fmt(t and t.epoch_time, ".3f"), _fmt(t and t.first_epoch_time, ".3f"),
-            _fmt(t and t.step_time_median * 1000, ".2f"), _fmt(r.final_val_accuracy, ".4f"),
-            _fmt(m and m.peak_host_bytes / 1024**2, ".0f"), note,
-        ))
+        rows.append(
+            (
+                r.spec.workload,
+                r.spec.backend,
+                r.spec.device,
+                str(r.spec.repeat),
+                r.status,
+                _fmt(t and t.epoch_time, ".3f"),
+                _fmt(t and t.first_epoch_time, ".3f"),
+                _fmt(t and t.step_time_median * 1000, ".2f"),
+                _fmt(r.final_val_accuracy, ".4f"),
+                _fmt(m and m.peak_host_bytes / 1024**2, ".0f"),
+                note,
+            )
+        )
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -28,15 +28,18 @@ def time_steps(step, x, y, steps: int = 300) -> dict:
     step(x[:32], y[:32])
     first = time.perf_counter() - start
     for i in range(20):  # warm-up
-        step(x[32 * i:32 * i + 32], y[32 * i:32 * i + 32])
+        step(x[32 * i : 32 * i + 32], y[32 * i : 32 * i + 32])
     times = []
     for i in range(steps):
         j = (i % 50) * 32
         start = time.perf_counter()
-        step(x[j:j + 32], y[j:j + 32])
+        step(x[j : j + 32], y[j : j + 32])
         times.append(time.perf_counter() - start)
-    return {"first_step_s": round(first, 3), "median_ms": round(1e3 * np.median(times), 3),
-            "p90_ms": round(1e3 * np.percentile(times, 90), 3)}
+    return {
+        "first_step_s": round(first, 3),
+        "median_ms": round(1e3 * np.median(times), 3),
+        "p90_ms": round(1e3 * np.percentile(times, 90), 3),
+    }
 
 
 def main() -> None:
@@ -51,8 +54,9 @@ def main() -> None:
     out = {}
     for label, builder, xs in (("mlp", mlp, x), ("cnn", cnn, x.reshape(-1, 8, 8, 1))):
         model = builder()
-        model.compile(Adam(learning_rate=0.005), "categorical_crossentropy", ["accuracy"],
-                      backend=K)
+        model.compile(
+            Adam(learning_rate=0.005), "categorical_crossentropy", ["accuracy"], backend=K
+        )
         out[label] = time_steps(model.train_step(), xs, y)
     print(json.dumps({name: out}))
 

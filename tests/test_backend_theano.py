@@ -31,11 +31,20 @@ def K():
 
 def _python(code: str, **env) -> str:
     """Runs `code` in a fresh interpreter (flags are read when the engine is imported)."""
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("PYTENSOR_FLAGS", "THEANO_FLAGS", "BENCHBENCH_PYTENSOR_COMPILEDIR")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTENSOR_FLAGS", "THEANO_FLAGS", "BENCHBENCH_PYTENSOR_COMPILEDIR")
+    }
     full_env.update(env)
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full_env, text=True,
-                          capture_output=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=full_env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
 
@@ -52,8 +61,10 @@ def test_reports_the_engine_that_runs(K):
 
 
 def test_probe_does_not_import_the_engine():
-    code = ("import sys, json; from benchbench import registry; info = registry.probe('theano');"
-            "print(json.dumps([info.available, info.engine, 'pytensor' in sys.modules]))")
+    code = (
+        "import sys, json; from benchbench import registry; info = registry.probe('theano');"
+        "print(json.dumps([info.available, info.engine, 'pytensor' in sys.modules]))"
+    )
     available, engine, imported = json.loads(_python(code))
     assert available and engine in ("theano", "pytensor")
     assert not imported
@@ -67,8 +78,10 @@ def test_gpu_is_unavailable_with_the_reason(K):
 
 
 def test_compiledir_comes_from_the_environment(tmp_path):
-    code = ("import json; from benchbench import registry;"
-            "print(json.dumps(registry.get_backend('theano').info()))")
+    code = (
+        "import json; from benchbench import registry;"
+        "print(json.dumps(registry.get_backend('theano').info()))"
+    )
     info = json.loads(_python(code, BENCHBENCH_PYTENSOR_COMPILEDIR=str(tmp_path)))
     assert info["base_compiledir"] == str(tmp_path)
     assert info["compiledir"].startswith(str(tmp_path))
@@ -101,6 +114,7 @@ def test_dropout_masks_differ_between_steps(K):
     x, y = np.ones((4, 50), np.float32), np.zeros((4, 50), np.float32)
     losses = [step(x, y)[0] for _ in range(4)]
     assert len(set(losses)) > 1
+
     # one compiled function (evaluate caches it per fn): its generator advances per call
     def drop(t):
         return K.dropout(t, 0.5, None)
@@ -110,10 +124,15 @@ def test_dropout_masks_differ_between_steps(K):
 
 
 def test_partial_last_batch_reuses_the_compiled_function(K):
-    model = Sequential([Dense(8, activation="relu", input_dim=5), Dropout(0.2),
-                        Dense(3, activation="softmax")])
-    model.compile(optimizer=SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], backend=K)
+    model = Sequential(
+        [Dense(8, activation="relu", input_dim=5), Dropout(0.2), Dense(3, activation="softmax")]
+    )
+    model.compile(
+        optimizer=SGD(learning_rate=0.1),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        backend=K,
+    )
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((70, 5)).astype(np.float32), rng.integers(0, 3, 70)
     history = model.fit(x, y, batch_size=32, epochs=2, verbose=0)  # batches of 32, 32, 6

@@ -30,8 +30,14 @@ def fakes(monkeypatch):
 
 
 def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "benchbench", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "benchbench", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 # -- usage errors --------------------------------------------------------------------------------
@@ -71,8 +77,22 @@ def test_bad_numbers_are_argparse_errors(capsys):
 
 
 def test_run_writes_results_summary_and_exit_code(fakes, capsys, tmp_path):
-    code = main(["run", "--backend", "fake,crash,cntk", "--workload", "tiny", "--out",
-                 str(tmp_path), "--machine", "box", "--threads", "1", "--no-report"])
+    code = main(
+        [
+            "run",
+            "--backend",
+            "fake,crash,cntk",
+            "--workload",
+            "tiny",
+            "--out",
+            str(tmp_path),
+            "--machine",
+            "box",
+            "--threads",
+            "1",
+            "--no-report",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1  # the crash
     (run_dir,) = (tmp_path / "box").iterdir()
@@ -90,8 +110,23 @@ def test_python_runs_a_backends_workers_under_another_interpreter(fakes, tmp_pat
     other = tmp_path / "python-for-fake"
     other.symlink_to(sys.executable)
     out = tmp_path / "results"
-    assert main(["run", "--backend", "fake,numpy", "--workload", "tiny", "--out", str(out),
-                 "--python", f"fake={other}", "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--backend",
+                "fake,numpy",
+                "--workload",
+                "tiny",
+                "--out",
+                str(out),
+                "--python",
+                f"fake={other}",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     executables = {r.spec.backend: r.environment["executable"] for r in load_results([out])}
     assert executables == {"fake": str(other), "numpy": sys.executable}
 
@@ -105,8 +140,9 @@ def test_parent_imports_no_framework(fakes, tmp_path):
         "heavy = ('torch', 'tensorflow', 'jax', 'pytensor', 'pandas', 'matplotlib')\n"
         "print('LOADED', [m for m in heavy if m in sys.modules], rc)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert "LOADED [] 0" in proc.stdout, proc.stdout + proc.stderr
 
 
@@ -122,14 +158,34 @@ def test_ctrl_c_keeps_finished_cells_and_resume_runs_the_rest(tmp_path):
     env = {**os.environ, **ENV, "BENCHBENCH_FAKE_SLEEP": "60"}
     args = ["--out", str(tmp_path), "--machine", "m", "--no-report"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchbench", "run", "--backend", "fake,slow", "--workload",
-         "tiny", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [
+            sys.executable,
+            "-m",
+            "benchbench",
+            "run",
+            "--backend",
+            "fake,slow",
+            "--workload",
+            "tiny",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
+
         def slow_running():
             manifests = list(tmp_path.glob("m/*/manifest.json"))
-            return manifests and json.loads(manifests[0].read_text()).get("cells", {}).get(
-                "tiny--slow--cpu--r0") == "running"
+            return (
+                manifests
+                and json.loads(manifests[0].read_text())
+                .get("cells", {})
+                .get("tiny--slow--cpu--r0")
+                == "running"
+            )
 
         wait_for(slow_running)
         time.sleep(1.0)  # let the worker start (it sleeps 60 s per step)
@@ -160,8 +216,11 @@ def test_ctrl_c_keeps_finished_cells_and_resume_runs_the_rest(tmp_path):
 
 
 def test_list_shows_backends_with_reasons_and_workloads(fakes, capsys, monkeypatch):
-    monkeypatch.setattr(list_command, "probe_backends",
-                        lambda names, pythons: {n: worker.probe(n) for n in ("fake", "cntk")})
+    monkeypatch.setattr(
+        list_command,
+        "probe_backends",
+        lambda names, pythons: {n: worker.probe(n) for n in ("fake", "cntk")},
+    )
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "fake               available    fake-numpy 0.0 (devices: cpu)" in out
@@ -172,8 +231,9 @@ def test_list_shows_backends_with_reasons_and_workloads(fakes, capsys, monkeypat
 
 
 def test_list_json(fakes, capsys, monkeypatch):
-    monkeypatch.setattr(list_command, "probe_backends",
-                        lambda names, pythons: {"cntk": worker.probe("cntk")})
+    monkeypatch.setattr(
+        list_command, "probe_backends", lambda names, pythons: {"cntk": worker.probe("cntk")}
+    )
     assert main(["list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["backends"][0]["available"] is False
@@ -188,22 +248,36 @@ def test_list_json(fakes, capsys, monkeypatch):
 @pytest.mark.skipif(importlib.util.find_spec("sklearn") is None, reason="needs scikit-learn")
 def test_numpy_and_torch_end_to_end(tmp_path):
     # one thread: OpenMP spin-waiting on a shared two-core runner makes two threads erratic
-    proc = cli("run", "--backend", "numpy,torch", "--workload", "digits_mlp", "--epochs", "3",
-               "--threads", "1", "--out", str(tmp_path), "--machine", "ci", timeout=600)
+    proc = cli(
+        "run",
+        "--backend",
+        "numpy,torch",
+        "--workload",
+        "digits_mlp",
+        "--epochs",
+        "3",
+        "--threads",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--machine",
+        "ci",
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = load_results([tmp_path])
     assert sorted(r.spec.backend for r in results) == ["numpy", "torch"]
     for r in results:
         assert r.status == "ok" and r.accuracy_meaningful
         assert len(r.epochs) == 3 and r.timing.steady_epoch_times == [
-            e.train_time for e in r.epochs[1:]]
+            e.train_time for e in r.epochs[1:]
+        ]
         assert r.timing.first_epoch_time == r.epochs[0].train_time
         assert all(e.step_time_sum <= e.train_time for e in r.epochs)
         assert all(e.val_time is not None and e.val_accuracy is not None for e in r.epochs)
         assert r.timing.step_time_median <= r.timing.step_time_p90
         assert r.timing.throughput > 0 and r.memory.peak_host_bytes > 0
-        assert r.environment["frameworks"] == {r.backend_info["engine"]:
-                                               r.backend_info["version"]}
+        assert r.environment["frameworks"] == {r.backend_info["engine"]: r.backend_info["version"]}
     # the same data and initial weights: the first epoch's loss agrees across backends
     losses = [r.epochs[0].loss for r in results]
     assert losses[0] == pytest.approx(losses[1], rel=1e-3)

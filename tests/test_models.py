@@ -279,7 +279,13 @@ def test_weights_load_into_keras_3_and_predict_the_same():
     # Keras 3 binds its backend at import: a fresh process on its NumPy backend.
     pytest.importorskip("keras")
     env = {**os.environ, "KERAS_BACKEND": "numpy"}
-    out = subprocess.run([sys.executable, "-c", KERAS_CHECK], capture_output=True, text=True,
-                         env=env, cwd=Path(__file__).resolve().parents[1], timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", KERAS_CHECK],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "same predictions" in out.stdout

@@ -40,8 +40,9 @@ def fakes():
 
 
 def run_plan(out, backends, workloads=("tiny",), timeout=TIMEOUT, repeats=1, machine="m"):
-    options = runner.RunOptions(backends=tuple(backends), workloads=tuple(workloads),
-                                timeout=timeout, repeats=repeats)
+    options = runner.RunOptions(
+        backends=tuple(backends), workloads=tuple(workloads), timeout=timeout, repeats=repeats
+    )
     specs = runner.plan(options)
     run_dir = runner.new_run_dir(out, machine)
     manifest = runner.new_manifest(specs, machine, run_dir, ["test"], {})
@@ -68,11 +69,25 @@ def test_resolve_names():
 
 
 def test_plan_interleaves_backends_within_each_repeat():
-    specs = runner.plan(runner.RunOptions(backends=("p", "q"), workloads=("w",), repeats=2,
-                                          devices=("cpu", "gpu"), threads=2, epochs=1))
+    specs = runner.plan(
+        runner.RunOptions(
+            backends=("p", "q"),
+            workloads=("w",),
+            repeats=2,
+            devices=("cpu", "gpu"),
+            threads=2,
+            epochs=1,
+        )
+    )
     assert [(s.device, s.repeat, s.backend) for s in specs] == [
-        ("cpu", 0, "p"), ("cpu", 0, "q"), ("cpu", 1, "p"), ("cpu", 1, "q"),
-        ("gpu", 0, "p"), ("gpu", 0, "q"), ("gpu", 1, "p"), ("gpu", 1, "q"),
+        ("cpu", 0, "p"),
+        ("cpu", 0, "q"),
+        ("cpu", 1, "p"),
+        ("cpu", 1, "q"),
+        ("gpu", 0, "p"),
+        ("gpu", 0, "q"),
+        ("gpu", 1, "p"),
+        ("gpu", 1, "q"),
     ]
     assert all(s.threads == 2 and s.epochs == 1 and s.quick for s in specs)
     assert len({s.cell_id for s in specs}) == len(specs)

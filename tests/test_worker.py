@@ -60,8 +60,17 @@ def test_timing_excludes_validation_and_separates_first_epoch():
     drive_epoch(timer, clock, 1, [1.0, 2.0], val_duration=2.0)
     drive_epoch(timer, clock, 2, [1.0, 4.0], val_duration=2.0)
     first, second, _ = timer.epochs
-    assert first == EpochRecord(epoch=0, train_time=6.5, val_time=2.0, loss=0.5, accuracy=0.8,
-                                val_loss=0.6, val_accuracy=0.7, steps=2, step_time_sum=6.0)
+    assert first == EpochRecord(
+        epoch=0,
+        train_time=6.5,
+        val_time=2.0,
+        loss=0.5,
+        accuracy=0.8,
+        val_loss=0.6,
+        val_accuracy=0.7,
+        steps=2,
+        step_time_sum=6.0,
+    )
     assert second.train_time == 3.5
     timing = timer.timing(setup_time=1.25)
     assert timing.first_epoch_time == 6.5
@@ -117,8 +126,9 @@ def test_fit_arrays_cuts_reshapes_and_encodes(fakes):
 
 def test_run_cell_records_epochs_timing_memory(fakes, tmp_path):
     progress = tmp_path / "progress.json"
-    payload = worker.run_cell(CellSpec(backend="fake", workload="tiny", epochs=3, batch_size=64),
-                              str(progress))
+    payload = worker.run_cell(
+        CellSpec(backend="fake", workload="tiny", epochs=3, batch_size=64), str(progress)
+    )
     assert payload["status"] == "ok"
     epochs = [EpochRecord.from_dict(e) for e in payload["epochs"]]
     assert [e.epoch for e in epochs] == [0, 1, 2]
@@ -168,22 +178,30 @@ def test_peak_host_memory_is_positive():
 def run_worker(spec: CellSpec, tmp_path):
     spec_path, result = tmp_path / "spec.json", tmp_path / "result.json"
     spec_path.write_text(json.dumps(spec.to_dict()))
-    proc = subprocess.run([sys.executable, "-m", "benchbench.worker", str(spec_path), str(result)],
-                          env=worker_env(spec), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchbench.worker", str(spec_path), str(result)],
+        env=worker_env(spec),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return proc, json.loads(result.read_text()) if result.exists() else None
 
 
 def test_worker_process_reports_an_exception(fakes, tmp_path):
     proc, payload = run_worker(CellSpec("crash", "tiny"), tmp_path)
     assert proc.returncode == 1
-    assert payload == {"status": "failed",
-                       "reason": f"RuntimeError: fake crash at step {TRIGGER_STEP}"}
+    assert payload == {
+        "status": "failed",
+        "reason": f"RuntimeError: fake crash at step {TRIGGER_STEP}",
+    }
     assert "Traceback" in proc.stderr
 
 
 def test_worker_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "benchbench.worker"], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchbench.worker"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2 and "SPEC_JSON RESULT_JSON" in proc.stderr
 
 
@@ -196,8 +214,13 @@ def test_worker_imports_neither_reporting_stack_nor_frameworks(fakes):
         "heavy = ('pandas', 'matplotlib', 'torch', 'tensorflow', 'jax', 'pytensor')\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], env=worker_env(CellSpec("fake", "tiny")),
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env=worker_env(CellSpec("fake", "tiny")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
@@ -205,6 +228,5 @@ def test_worker_imports_neither_reporting_stack_nor_frameworks(fakes):
 @pytest.mark.skipif(len(environment.allowed_cpus()) < 2, reason="needs two CPUs to pin to one")
 def test_worker_pins_itself_to_its_thread_count():
     code = "from benchbench.worker import pin_cpus; print(len(pin_cpus(1)))"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "1"

@@ -28,13 +28,22 @@ def probe() -> BackendInfo:
     try:
         for module in ENGINES:
             if importlib.util.find_spec(module) is not None:
-                return BackendInfo(name="theano", available=True, engine=module,
-                                   version=_version(module), devices=("cpu",))
+                return BackendInfo(
+                    name="theano",
+                    available=True,
+                    engine=module,
+                    version=_version(module),
+                    devices=("cpu",),
+                )
         return missing_module_info("theano", "pytensor", "theano", engine="pytensor")
     except Exception as exc:  # noqa: BLE001 - a probe reports, it never raises
-        return BackendInfo(name="theano", available=False, engine="pytensor",
-                           reason=f"probing failed: {type(exc).__name__}: {exc}",
-                           remedy="reinstall it with: pip install 'benchbench[theano]'")
+        return BackendInfo(
+            name="theano",
+            available=False,
+            engine="pytensor",
+            reason=f"probing failed: {type(exc).__name__}: {exc}",
+            remedy="reinstall it with: pip install 'benchbench[theano]'",
+        )
 
 
 def _make_backend():
@@ -44,8 +53,9 @@ def _make_backend():
 
     class Backend(Core, Trainer, BackendBase):
         name = "theano"
-        capabilities = Capabilities(devices=("cpu",), compiled_step=True, stateful_rng=True,
-                                    engine=engine.ENGINE)
+        capabilities = Capabilities(
+            devices=("cpu",), compiled_step=True, stateful_rng=True, engine=engine.ENGINE
+        )
         nn_module = "backends.theano.nn"
 
     Backend.__module__ = __name__

@@ -12,15 +12,19 @@ from backends.theano import engine, nn
 from backends.theano.engine import T
 from benchbench.errors import DeviceUnavailable
 
-SERVED_BY = ("the 'theano' backend is served by PyTensor, the maintained fork of Theano (the "
-             "legacy 'theano' package is not importable here)")
+SERVED_BY = (
+    "the 'theano' backend is served by PyTensor, the maintained fork of Theano (the "
+    "legacy 'theano' package is not importable here)"
+)
 
 
 def _gpu_reason() -> str | None:
     """Why the engine cannot use a GPU here (None: it can)."""
     if engine.PYTENSOR:
-        return (f"PyTensor {engine.VERSION} has no GPU backend (Theano's libgpuarray backend was "
-                "removed); the 'theano' backend runs on the CPU only")
+        return (
+            f"PyTensor {engine.VERSION} has no GPU backend (Theano's libgpuarray backend was "
+            "removed); the 'theano' backend runs on the CPU only"
+        )
     if str(engine.config.device).startswith(("cuda", "gpu")):
         return None
     return "Theano was not started on a GPU: set THEANO_FLAGS=device=cuda before it is imported"
@@ -49,8 +53,10 @@ class Core:
         self.mode = engine.step_mode()
         self.eval_mode = engine.eval_mode()
         # kind -> fn -> {input signature: compiled}; weak, since op tests pass fresh lambdas
-        self._compiled = {"value": weakref.WeakKeyDictionary(),
-                          "grad": weakref.WeakKeyDictionary()}
+        self._compiled = {
+            "value": weakref.WeakKeyDictionary(),
+            "grad": weakref.WeakKeyDictionary(),
+        }
 
     def info(self) -> dict:
         return {
@@ -90,8 +96,9 @@ class Core:
 
     def _compile(self, inputs, outputs, updates=()):
         updates = list(updates) + nn.take_rng_updates()
-        return engine.function(inputs, outputs, updates=updates, mode=self.eval_mode,
-                               on_unused_input="ignore")
+        return engine.function(
+            inputs, outputs, updates=updates, mode=self.eval_mode, on_unused_input="ignore"
+        )
 
     def _cached(self, kind, fn, arrays, build):
         """The compiled function for `fn` on arrays of these shapes and dtypes (built once)."""
@@ -108,8 +115,9 @@ class Core:
 
     def evaluate(self, fn, *arrays):
         arrays = [np.asarray(a) for a in arrays]
-        compiled = self._cached("value", fn, arrays,
-                                lambda inputs: self._compile(inputs, fn(*inputs)))
+        compiled = self._cached(
+            "value", fn, arrays, lambda inputs: self._compile(inputs, fn(*inputs))
+        )
         return np.asarray(compiled(*arrays))
 
     def value_and_grad(self, fn, *arrays):

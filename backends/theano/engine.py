@@ -58,9 +58,12 @@ def _check_compiledir() -> None:
     if "compiledir" in _USER_FLAGS[_FLAG_VARS[ENGINE]]:
         return  # the user's choice, as documented
     if wanted and os.path.abspath(os.path.expanduser(wanted)) != str(config.base_compiledir):
-        warnings.warn(f"{ENGINE} uses the compile cache {config.base_compiledir}, not "
-                      f"${COMPILEDIR_ENV}={wanted}: it was imported before benchbench could "
-                      "set it", stacklevel=3)
+        warnings.warn(
+            f"{ENGINE} uses the compile cache {config.base_compiledir}, not "
+            f"${COMPILEDIR_ENV}={wanted}: it was imported before benchbench could "
+            "set it",
+            stacklevel=3,
+        )
 
 
 ENGINE, lib = _import_engine()

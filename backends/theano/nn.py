@@ -105,7 +105,7 @@ def _static_shape(v) -> tuple:
 
 
 def _spatial(x, rank: int) -> tuple[int, ...]:
-    sizes = _static_shape(x)[1:1 + rank]
+    sizes = _static_shape(x)[1 : 1 + rank]
     if None in sizes:
         raise ValueError(f"convolution and pooling need static spatial sizes, got {x.type}")
     return sizes
@@ -126,9 +126,14 @@ def _pad(x, pads, value: float):
     if not (top or bottom or left or right):
         return x
     h, w = _spatial(x, 2)
-    base = T.alloc(np.asarray(value, dtype=x.dtype), x.shape[0], h + top + bottom,
-                   w + left + right, x.shape[3])
-    return T.set_subtensor(base[:, top:top + h, left:left + w, :], x)
+    base = T.alloc(
+        np.asarray(value, dtype=x.dtype),
+        x.shape[0],
+        h + top + bottom,
+        w + left + right,
+        x.shape[3],
+    )
+    return T.set_subtensor(base[:, top : top + h, left : left + w, :], x)
 
 
 def _window_rows(sizes, window, strides, padding):

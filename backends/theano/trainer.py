@@ -31,8 +31,13 @@ class CompiledStep:
             inputs = [engine.input_var(a.dtype, (None, *a.shape[1:])) for a in arrays]
             with engine.float32_graphs():
                 outputs, updates = self.build(*inputs)
-            fn = engine.function(inputs, outputs, updates=updates + nn.take_rng_updates(),
-                                 mode=self.mode, on_unused_input="ignore")
+            fn = engine.function(
+                inputs,
+                outputs,
+                updates=updates + nn.take_rng_updates(),
+                mode=self.mode,
+                on_unused_input="ignore",
+            )
             # inputs always match the function's types (the key), so skip per-call validation
             fn.trust_input = True
             self.functions[key] = fn
@@ -64,8 +69,13 @@ def _loss_and_metric(forward, loss, metric, params, x, y, training):
 def _optimizer_state(optimizer, params):
     """Shared slots per parameter and the float32 step counter, made once per train step so
     every compiled variant of it updates the same state."""
-    slots = [[engine.shared_variable(np.zeros_like(p.get_value(borrow=True)), f"{p.name}/{s}")
-              for s in optimizer.slot_names] for p in params]
+    slots = [
+        [
+            engine.shared_variable(np.zeros_like(p.get_value(borrow=True)), f"{p.name}/{s}")
+            for s in optimizer.slot_names
+        ]
+        for p in params
+    ]
     return slots, engine.shared(np.float32(0.0), name="step")
 
 
@@ -86,8 +96,9 @@ class Trainer:
         state = _optimizer_state(optimizer, params)
 
         def build(x, y):
-            _, batch_loss, batch_metric = _loss_and_metric(forward, loss, metric, params, x, y,
-                                                           True)
+            _, batch_loss, batch_metric = _loss_and_metric(
+                forward, loss, metric, params, x, y, True
+            )
             grads = engine.grad(batch_loss, list(params))
             return [batch_loss, batch_metric], _optimizer_updates(optimizer, params, grads, state)
 
@@ -95,8 +106,9 @@ class Trainer:
 
     def make_test_step(self, forward, loss, metric, params):
         def build(x, y):
-            _, batch_loss, batch_metric = _loss_and_metric(forward, loss, metric, params, x, y,
-                                                           False)
+            _, batch_loss, batch_metric = _loss_and_metric(
+                forward, loss, metric, params, x, y, False
+            )
             return [batch_loss, batch_metric], []
 
         return CompiledStep(build, self.mode)

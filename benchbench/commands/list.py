@@ -103,8 +103,11 @@ def workload_lines(row: dict) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     pythons = parse_pythons(args.python)
     probes = probe_backends(registry.backend_names(), pythons)
-    lanes = [lane_probe(name, probes) for name in registry.lane_names()
-             if lanes_mod.framework_of(name) in probes]
+    lanes = [
+        lane_probe(name, probes)
+        for name in registry.lane_names()
+        if lanes_mod.framework_of(name) in probes
+    ]
     rows = workload_rows()
     if args.json:
         print(

@@ -10,8 +10,17 @@ def data(quick: bool, synthetic: bool, seed: int):
 
 
 WORKLOAD = Workload(
-    name="nodata", description="a workload without data (tests)", dataset="nowhere",
-    input_shape=tiny.WORKLOAD.input_shape, num_classes=3, build=tiny.build,
-    optimizer=tiny.optimizer, loss="categorical_crossentropy", batch_size=32,
-    default=Profile(epochs=1), quick=Profile(epochs=1), params=tiny.WORKLOAD.params, data=data,
+    name="nodata",
+    description="a workload without data (tests)",
+    dataset="nowhere",
+    input_shape=tiny.WORKLOAD.input_shape,
+    num_classes=3,
+    build=tiny.build,
+    optimizer=tiny.optimizer,
+    loss="categorical_crossentropy",
+    batch_size=32,
+    default=Profile(epochs=1),
+    quick=Profile(epochs=1),
+    params=tiny.WORKLOAD.params,
+    data=data,
 )

@@ -8,8 +8,13 @@ from tests.fake_workloads._data import CLASSES, FEATURES, blobs
 
 
 def build() -> Sequential:
-    return Sequential([Dense(16, activation="relu", input_shape=(FEATURES,)),
-                       Dense(CLASSES, activation="softmax")], name="tiny")
+    return Sequential(
+        [
+            Dense(16, activation="relu", input_shape=(FEATURES,)),
+            Dense(CLASSES, activation="softmax"),
+        ],
+        name="tiny",
+    )
 
 
 def optimizer() -> Adam:
@@ -21,8 +26,17 @@ def data(quick: bool, synthetic: bool, seed: int):
 
 
 WORKLOAD = Workload(
-    name="tiny", description="a tiny MLP on Gaussian blobs (tests)", dataset="blobs",
-    input_shape=(FEATURES,), num_classes=CLASSES, build=build, optimizer=optimizer,
-    loss="categorical_crossentropy", batch_size=32, default=Profile(epochs=3),
-    quick=Profile(epochs=2), params=FEATURES * 16 + 16 + 16 * CLASSES + CLASSES, data=data,
+    name="tiny",
+    description="a tiny MLP on Gaussian blobs (tests)",
+    dataset="blobs",
+    input_shape=(FEATURES,),
+    num_classes=CLASSES,
+    build=build,
+    optimizer=optimizer,
+    loss="categorical_crossentropy",
+    batch_size=32,
+    default=Profile(epochs=3),
+    quick=Profile(epochs=2),
+    params=FEATURES * 16 + 16 + 16 * CLASSES + CLASSES,
+    data=data,
 )
