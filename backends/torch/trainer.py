@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from backends.torch.optim import fused_update
+
 
 def _sqrt(x):
     return torch.sqrt(x) if isinstance(x, torch.Tensor) else x**0.5
@@ -16,6 +18,7 @@ class Trainer:
     def make_train_step(self, forward, loss, metric, optimizer, params):
         slots = [[torch.zeros_like(p) for _ in optimizer.slot_names] for p in params]
         state = {"t": 0}
+        fused = fused_update(optimizer)
 
         def step(x, y):
             xb, yb = self._batch(x), self._batch(y)
@@ -24,15 +27,22 @@ class Trainer:
             grads = torch.autograd.grad(batch_loss, params)
             with torch.no_grad():
                 batch_metric = metric(yb, out) if metric else batch_loss.new_zeros(())
-                for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-                    new, new_slots = optimizer.update(p, g, slots[i], state["t"], _sqrt)
-                    p.copy_(new)
-                    for s, v in zip(slots[i], new_slots, strict=True):
-                        s.copy_(v)
+                if fused:
+                    fused(params, grads, slots, state["t"])
+                else:
+                    self._generic_update(optimizer, params, grads, slots, state["t"])
             state["t"] += 1
             return batch_loss.item(), batch_metric.item()
 
         return step
+
+    @staticmethod
+    def _generic_update(optimizer, params, grads, slots, t):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            new, new_slots = optimizer.update(p, g, slots[i], t, _sqrt)
+            p.copy_(new)
+            for s, v in zip(slots[i], new_slots, strict=True):
+                s.copy_(v)
 
     def make_test_step(self, forward, loss, metric, params):
         def step(x, y):
