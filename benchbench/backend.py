@@ -79,6 +79,20 @@ OPS: dict[str, str] = {
 NON_DIFFERENTIABLE_OPS = frozenset({"argmax", "one_hot", "equal", "greater", "cast_float"})
 
 
+def padding_amounts(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
+    """``(pad before, pad after, output length)`` of one spatial axis, by Keras's rule.
+
+    'valid' pads nothing: ``(size - kernel) // stride + 1`` outputs. 'same' gives
+    ``ceil(size / stride)`` outputs and pads the shortfall, the odd element after (TensorFlow's
+    'SAME'). Adapters whose framework pads differently use this to pad explicitly.
+    """
+    if padding == "valid":
+        return 0, 0, (size - kernel) // stride + 1
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2, out
+
+
 @dataclasses.dataclass(frozen=True)
 class Capabilities:
     """What a backend can do; layers and workloads consult these, never a backend's name.

@@ -134,14 +134,7 @@ def execute(spec: CellSpec, python: str, env: dict[str, str], on_poll=None) -> W
         ]
         start = time.monotonic()
         try:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                start_new_session=True,
-            )
+            proc = spawn(cmd, env)
         except OSError as exc:
             return WorkerOutcome(None, None, "", f"cannot start {python}: {exc}", False, 0.0)
         out = TailBuffer(proc.stdout, echo=_echo(sys.stdout) if spec.verbose else None)
@@ -161,6 +154,19 @@ def execute(spec: CellSpec, python: str, env: dict[str, str], on_poll=None) -> W
             timed_out=timed_out,
             wall_time=time.monotonic() - start,
         )
+
+
+def spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Starts a worker in its own session (so a timeout can kill its whole process group),
+    with no stdin and both output streams piped to the parent."""
+    return subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
 
 
 def worker_env(spec: CellSpec) -> dict[str, str]:
@@ -231,14 +237,7 @@ def probe_backends(
     for name in names:
         cmd = [pythons.get(name, sys.executable), "-m", "benchbench.worker", "--probe", name]
         env = worker_env(CellSpec(backend=name, workload=""))
-        procs[name] = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
+        procs[name] = spawn(cmd, env)
     deadline = time.monotonic() + timeout
     return {name: _probe_result(name, proc, deadline) for name, proc in procs.items()}
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchbench import activations, initializers
+from benchbench.backend import padding_amounts
 from benchbench.errors import ModelBuildError
 
 Shape = tuple[int, ...]
@@ -44,9 +45,7 @@ def _tuple(value, n: int, what: str, layer: str) -> tuple[int, ...]:
 
 def conv_output_length(length: int, kernel: int, stride: int, padding: str) -> int:
     """Keras's rule: 'same' gives ceil(length / stride), 'valid' floor((length - k) / s) + 1."""
-    if padding == "same":
-        return math.ceil(length / stride)
-    return (length - kernel) // stride + 1
+    return padding_amounts(length, kernel, stride, padding)[2]
 
 
 class Layer:
@@ -89,6 +88,15 @@ class Layer:
     def output_shape(self, input_shape):
         return input_shape
 
+    def _weighted(self, kwargs) -> None:
+        """The arguments Dense and the convolutions share: activation, bias, initializers."""
+        self.activation = activations.check(kwargs.get("activation"))
+        self.use_bias = kwargs.get("use_bias", True)
+        self.kernel_initializer = initializers.get(
+            kwargs.get("kernel_initializer", "glorot_uniform")
+        )
+        self.bias_initializer = initializers.get(kwargs.get("bias_initializer", "zeros"))
+
     def weight_specs(self, input_shape) -> list[WeightSpec]:
         return []
 
@@ -115,12 +123,7 @@ class Dense(Layer):
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense: units must be a positive int, got {units!r}")
         self.units = units
-        self.activation = activations.check(kwargs.get("activation"))
-        self.use_bias = kwargs.get("use_bias", True)
-        self.kernel_initializer = initializers.get(
-            kwargs.get("kernel_initializer", "glorot_uniform")
-        )
-        self.bias_initializer = initializers.get(kwargs.get("bias_initializer", "zeros"))
+        self._weighted(kwargs)
 
     def output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -176,12 +179,7 @@ class _Conv(Layer):
         self.padding = kwargs.get("padding", "valid")
         if self.padding not in PADDINGS:
             raise ValueError(f"{kind}: padding must be one of {PADDINGS}, got {self.padding!r}")
-        self.activation = activations.check(kwargs.get("activation"))
-        self.use_bias = kwargs.get("use_bias", True)
-        self.kernel_initializer = initializers.get(
-            kwargs.get("kernel_initializer", "glorot_uniform")
-        )
-        self.bias_initializer = initializers.get(kwargs.get("bias_initializer", "zeros"))
+        self._weighted(kwargs)
 
     def output_shape(self, input_shape):
         if len(input_shape) != self.rank + 1:

@@ -54,41 +54,34 @@ def import_keras(framework: str):
 
 
 def _layer(keras, layer):
-    kinds = {
-        L.Dense: lambda: keras.layers.Dense(
+    rank = getattr(layer, "rank", None)
+    if isinstance(layer, L.Dense):
+        return keras.layers.Dense(
             layer.units, activation=layer.activation, use_bias=layer.use_bias
-        ),
-        L.Conv2D: lambda: keras.layers.Conv2D(
+        )
+    if isinstance(layer, (L.Conv1D, L.Conv2D)):
+        conv = keras.layers.Conv1D if rank == 1 else keras.layers.Conv2D
+        return conv(
             layer.filters,
             layer.kernel_size,
             layer.strides,
             padding=layer.padding,
             activation=layer.activation,
             use_bias=layer.use_bias,
-        ),
-        L.Conv1D: lambda: keras.layers.Conv1D(
-            layer.filters,
-            layer.kernel_size,
-            layer.strides,
-            padding=layer.padding,
-            activation=layer.activation,
-            use_bias=layer.use_bias,
-        ),
-        L.MaxPooling2D: lambda: keras.layers.MaxPooling2D(
-            layer.pool_size, layer.strides, padding=layer.padding
-        ),
-        L.MaxPooling1D: lambda: keras.layers.MaxPooling1D(
-            layer.pool_size, layer.strides, padding=layer.padding
-        ),
+        )
+    if isinstance(layer, (L.MaxPooling1D, L.MaxPooling2D)):
+        pool = keras.layers.MaxPooling1D if rank == 1 else keras.layers.MaxPooling2D
+        return pool(layer.pool_size, layer.strides, padding=layer.padding)
+    simple = {
         L.Flatten: lambda: keras.layers.Flatten(),
         L.Dropout: lambda: keras.layers.Dropout(layer.rate),
         L.Activation: lambda: keras.layers.Activation(layer.activation),
         L.Add: lambda: keras.layers.Add(),
         L.Concatenate: lambda: keras.layers.Concatenate(axis=layer.axis),
     }
-    if type(layer) not in kinds:
+    if type(layer) not in simple:
         raise LaneUnsupported(f"keras3 lane: no Keras form of {type(layer).__name__}")
-    return kinds[type(layer)]()
+    return simple[type(layer)]()
 
 
 def build_model(keras, model):

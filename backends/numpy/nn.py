@@ -10,6 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from backends.numpy.core import constant, make, unbroadcast, value
+from benchbench.backend import padding_amounts
 
 _rng = np.random.default_rng(0)
 
@@ -184,15 +185,6 @@ def bias_add(x, b):
     return make(v + vb, (x, lambda g: g), (b, lambda g: g.reshape(-1, vb.shape[0]).sum(axis=0)))
 
 
-def _padding(size: int, k: int, s: int, padding: str) -> tuple[int, int, int]:
-    """(pad before, pad after, output length) with Keras/TensorFlow's 'same' rule."""
-    if padding == "valid":
-        return 0, 0, (size - k) // s + 1
-    out = -(-size // s)
-    total = max((out - 1) * s + k - size, 0)
-    return total // 2, total - total // 2, out
-
-
 def _windows(xp, window, strides, out_hw):
     """(n, oh, ow, c, kh, kw) view of every window of the padded input."""
     (kh, kw), (sh, sw), (oh, ow) = window, strides, out_hw
@@ -217,8 +209,8 @@ def conv2d(x, kernel, strides, padding):
     v, w = value(x), value(kernel)
     n, h, wd, c = v.shape
     kh, kw, _, f = w.shape
-    pt, pb, oh = _padding(h, kh, strides[0], padding)
-    pl, pr, ow = _padding(wd, kw, strides[1], padding)
+    pt, pb, oh = padding_amounts(h, kh, strides[0], padding)
+    pl, pr, ow = padding_amounts(wd, kw, strides[1], padding)
     xp = np.pad(v, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
     cols = _windows(xp, (kh, kw), strides, (oh, ow)).transpose(0, 1, 2, 4, 5, 3)
     cols = cols.reshape(n * oh * ow, kh * kw * c)
@@ -247,8 +239,8 @@ def max_pool2d(x, pool_size, strides, padding):
     v = value(x)
     n, h, wd, c = v.shape
     ph, pw = pool_size
-    pt, pb, oh = _padding(h, ph, strides[0], padding)
-    pl, pr, ow = _padding(wd, pw, strides[1], padding)
+    pt, pb, oh = padding_amounts(h, ph, strides[0], padding)
+    pl, pr, ow = padding_amounts(wd, pw, strides[1], padding)
     xp = np.pad(v, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=-np.inf)
     flat = _windows(xp, (ph, pw), strides, (oh, ow)).reshape(n, oh, ow, c, ph * pw)
     arg = flat.argmax(axis=-1)

@@ -17,6 +17,7 @@ from backends.theano.engine import SharedVariable, T, abs_, uniform
 from backends.theano.engine import log_softmax as _log_softmax
 from backends.theano.engine import sigmoid as _sigmoid
 from backends.theano.engine import softmax as _softmax
+from benchbench.backend import padding_amounts
 
 _seeds = np.random.SeedSequence(0)
 #: (rng, next_rng) pairs of the dropout layers in the graph being built; the code that compiles
@@ -111,15 +112,6 @@ def _spatial(x, rank: int) -> tuple[int, ...]:
     return sizes
 
 
-def _padding(size: int, k: int, s: int, padding: str) -> tuple[int, int, int]:
-    """(pad before, pad after, output length) with Keras/TensorFlow's 'same' rule."""
-    if padding == "valid":
-        return 0, 0, (size - k) // s + 1
-    out = -(-size // s)
-    total = builtins.max((out - 1) * s + k - size, 0)
-    return total // 2, total - total // 2, out
-
-
 def _pad(x, pads, value: float):
     """`x` (n, h, w, c) padded with `value` on h and w; the gradient is a slice of the output's."""
     (top, bottom), (left, right) = pads
@@ -141,7 +133,9 @@ def _window_rows(sizes, window, strides, padding):
 
     Returns (rows of shape (oh, ow, kh, kw), pads per axis, (oh, ow), padded positions).
     """
-    geometry = [_padding(n, k, s, padding) for n, k, s in zip(sizes, window, strides, strict=True)]
+    geometry = [
+        padding_amounts(n, k, s, padding) for n, k, s in zip(sizes, window, strides, strict=True)
+    ]
     (oh, ow), pads = [g[2] for g in geometry], [g[:2] for g in geometry]
     wp = sizes[1] + builtins.sum(pads[1])
     i = np.arange(oh)[:, None, None, None] * strides[0] + np.arange(window[0])[:, None]

@@ -6,10 +6,10 @@ channels-last NCHW tensor, so convolution and pooling run on it without a copy.
 
 from __future__ import annotations
 
-import builtins
-
 import torch
 import torch.nn.functional as F
+
+from benchbench.backend import padding_amounts
 
 negative = torch.neg
 exp = torch.exp
@@ -68,18 +68,12 @@ def bias_add(x, b):
     return x + b
 
 
-def _same_padding(size: int, k: int, s: int) -> tuple[int, int]:
-    out = -(-size // s)
-    total = builtins.max((out - 1) * s + k - size, 0)
-    return total // 2, total - total // 2
-
-
 def _pad_nchw(x, window, strides, padding, value=0.0):
     """Pads NCHW `x` for Keras's 'same' (extra padding after); returns (x, symmetric pads)."""
     if padding == "valid":
         return x, (0, 0)
     sizes = zip(x.shape[2:], window, strides, strict=True)
-    (t, b), (l, r) = (_same_padding(n, k, s) for n, k, s in sizes)
+    (t, b), (l, r) = (padding_amounts(n, k, s, padding)[:2] for n, k, s in sizes)
     if t == b and l == r:
         return x, (t, l)
     return F.pad(x, (l, r, t, b), value=value), (0, 0)
@@ -96,7 +90,7 @@ def conv1d(x, kernel, stride, padding):
     xc = x.permute(0, 2, 1)
     w = kernel.permute(2, 1, 0)
     if padding == "same":
-        lo, hi = _same_padding(xc.shape[2], kernel.shape[0], stride)
+        lo, hi, _ = padding_amounts(xc.shape[2], kernel.shape[0], stride, padding)
         xc = F.pad(xc, (lo, hi))
     return F.conv1d(xc, w, stride=stride).permute(0, 2, 1)
 
@@ -112,7 +106,7 @@ def max_pool2d(x, pool_size, strides, padding):
 def max_pool1d(x, pool_size, stride, padding):
     xc = x.permute(0, 2, 1)
     if padding == "same":
-        lo, hi = _same_padding(xc.shape[2], pool_size, stride)
+        lo, hi, _ = padding_amounts(xc.shape[2], pool_size, stride, padding)
         xc = F.pad(xc, (lo, hi), value=float("-inf"))
     return F.max_pool1d(xc, pool_size, stride).permute(0, 2, 1)
 
