@@ -50,7 +50,8 @@ class Core:
         nn.set_seed(seed)
         if threads:
             _limit_threads(threads)
-        self.mode = engine.step_mode()
+        self.mode_name = engine.step_mode()
+        self.mode = engine.compile_mode(self.mode_name)
         self.eval_mode = engine.eval_mode()
         # kind -> fn -> {input signature: compiled}; weak, since op tests pass fresh lambdas
         self._compiled = {
@@ -66,7 +67,7 @@ class Core:
             "device": self.device,
             "device_name": platform.processor() or platform.machine(),
             "threads": self.threads or os.environ.get("OMP_NUM_THREADS", ""),
-            "mode": engine.describe_mode(self.mode),
+            "mode": engine.describe_mode(self.mode_name),
             "compiledir": str(engine.config.compiledir),
             "base_compiledir": str(engine.config.base_compiledir),
             "blas_ldflags": str(getattr(engine.config, "blas__ldflags", "")),

@@ -156,6 +156,22 @@ def eval_mode():
     return lib.compile.mode.Mode(linker="py", optimizer="fast_run")
 
 
-def describe_mode(mode) -> str:
-    resolved = lib.compile.mode.get_mode(mode) if mode else lib.compile.mode.get_default_mode()
-    return f"{mode or config.mode} (linker {type(resolved.linker).__name__})"
+#: Graph rewrites the step modes leave out. ``local_dot22_to_dot22scalar`` folds a scalar factor
+#: into a matrix product without checking the product's other users, so a gradient that an
+#: update rule scales by two constants (RMSprop: ``lr * g`` and ``(1 - rho) * g * g``) is
+#: computed by three matrix products instead of one. Leaving it out lets the scale fuse into the
+#: elementwise update instead: mnist_mlp's train step went from 18.6 to 12.5 ms on 2 threads.
+EXCLUDED_REWRITES = ("local_dot22_to_dot22scalar",)
+
+
+def compile_mode(name):
+    """The mode object steps are compiled with: the named mode (None: the engine's default)
+    without `EXCLUDED_REWRITES`."""
+    mode = lib.compile.mode.get_mode(name) if name else lib.compile.mode.get_default_mode()
+    return mode.excluding(*EXCLUDED_REWRITES)
+
+
+def describe_mode(name) -> str:
+    resolved = compile_mode(name)
+    excluded = ", ".join(EXCLUDED_REWRITES)
+    return f"{name or config.mode} (linker {type(resolved.linker).__name__}; without {excluded})"

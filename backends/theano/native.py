@@ -114,10 +114,12 @@ def _dropout(rate, seed):
         if rng is None or rate == 0.0:
             return xs[0]
         x = xs[0]
+        # a uniform draw and a compare: ``bernoulli`` samples with NumPy's binomial, 4-6x slower
+        # (mnist_cnn's first dropout: 35.7 ms against 5.8 ms for the uniform draw)
         shared = T.random.shared_rng(seed=seed)
-        next_rng, keep = shared.bernoulli(1.0 - rate, size=x.shape)
+        next_rng, u = shared.uniform(size=x.shape, dtype="float32")
         rng.append((shared, next_rng))
-        return T.switch(keep, x * np.float32(1.0 / (1.0 - rate)), 0.0)
+        return T.switch(T.ge(u, np.float32(rate)), x * np.float32(1.0 / (1.0 - rate)), 0.0)
 
     return call
 

@@ -9,7 +9,7 @@ height-1 image. Spatial sizes are read from the static shapes, which inputs and 
 
 from __future__ import annotations
 
-import builtins
+import functools
 
 import numpy as np
 
@@ -128,58 +128,44 @@ def _pad(x, pads, value: float):
     return T.set_subtensor(base[:, top : top + h, left : left + w, :], x)
 
 
-def _window_rows(sizes, window, strides, padding):
-    """Where every window element lies in the padded image flattened to hp*wp positions.
+def _window_slices(x, window, strides, padding, pad_value):
+    """Returns (slices, (oh, ow)): one strided slice of `x` (padded with `pad_value`) per window
+    element, in row-major (i, j) order, each (n, oh, ow, c).
 
-    Returns (rows of shape (oh, ow, kh, kw), pads per axis, (oh, ow), padded positions).
+    Strided slices are views, their gradients increments of a zero tensor, and a concatenation
+    or an elementwise maximum of them is one C loop: per training step this costs about half of
+    a gather of the windows by flat offsets, whose int64 offset tensor alone is as large as the
+    im2col matrix (measured on mnist_cnn, see the closing note of issue 8).
     """
+    sizes = _spatial(x, 2)
     geometry = [
         padding_amounts(n, k, s, padding) for n, k, s in zip(sizes, window, strides, strict=True)
     ]
-    (oh, ow), pads = [g[2] for g in geometry], [g[:2] for g in geometry]
-    wp = sizes[1] + builtins.sum(pads[1])
-    i = np.arange(oh)[:, None, None, None] * strides[0] + np.arange(window[0])[:, None]
-    j = np.arange(ow)[None, :, None, None] * strides[1] + np.arange(window[1])
-    positions = (sizes[0] + builtins.sum(pads[0])) * wp
-    return (i * wp + j).astype(np.int64), pads, (oh, ow), positions
-
-
-def _windows(x, window, strides, padding, pad_value):
-    """Returns (windows, (oh, ow)): (n, oh, ow, kh*kw, c), every window of `x` padded with
-    `pad_value`.
-
-    One 1-D gather of flat element offsets rather than kh*kw strided slices: the graph keeps a
-    handful of nodes however large the window (compile time grows with distinct nodes: one C
-    module per slice pattern), and its gradient is one scatter-add, which PyTensor runs as a
-    tight C loop only for vectors (for higher ranks it falls back to NumPy's slow ``add.at``).
-    """
-    rows, pads, (oh, ow), positions = _window_rows(_spatial(x, 2), window, strides, padding)
-    c = _static_shape(x)[3]
-    if c is None:
-        raise ValueError(f"convolution and pooling need a static channel count, got {x.type}")
-    n = x.shape[0]
-    per_image = (rows.reshape(-1, 1) * c + np.arange(c)).reshape(-1)  # (oh*ow*kh*kw*c,)
-    offsets = T.arange(n).dimshuffle(0, "x") * (positions * c) + per_image
-    gathered = T.flatten(_pad(x, pads, pad_value))[T.flatten(offsets)]
-    return T.reshape(gathered, (n, oh, ow, window[0] * window[1], c)), (oh, ow)
+    x = _pad(x, [g[:2] for g in geometry], pad_value)
+    (oh, ow), (sh, sw) = [g[2] for g in geometry], strides
+    slices = [
+        x[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :]
+        for i in range(window[0])
+        for j in range(window[1])
+    ]
+    return slices, (oh, ow)
 
 
 def conv2d(x, kernel, strides, padding):
     kh, kw, c, f = _static_shape(kernel)
-    if (kh, kw, *strides) == (1, 1, 1, 1):
-        cols, (oh, ow) = x, _spatial(x, 2)  # a 1x1 convolution is a matrix product as it is
-    else:
-        cols, (oh, ow) = _windows(x, (kh, kw), tuple(strides), padding, 0.0)
+    slices, (oh, ow) = _window_slices(x, (kh, kw), tuple(strides), padding, 0.0)
     # window elements in (i, j) order, then channels: the kernel's row-major (kh, kw, c)
+    cols = T.concatenate(slices, axis=3) if len(slices) > 1 else slices[0]
     n = x.shape[0]
     out = T.dot(T.reshape(cols, (n * oh * ow, kh * kw * c)), T.reshape(kernel, (kh * kw * c, f)))
     return T.reshape(out, (n, oh, ow, f))
 
 
 def max_pool2d(x, pool_size, strides, padding):
-    # ties share the gradient (as Theano's pool gradient did); the reference gives it to the first
-    windows, _ = _windows(x, tuple(pool_size), tuple(strides), padding, -np.inf)
-    return T.max(windows, axis=3)
+    # every maximum of a window gets the gradient at ties (as T.max's gradient does); the
+    # reference gives it to the first
+    slices, _ = _window_slices(x, tuple(pool_size), tuple(strides), padding, -np.inf)
+    return functools.reduce(T.maximum, slices)
 
 
 def conv1d(x, kernel, stride, padding):
