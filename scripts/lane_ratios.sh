@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cost of the abstraction, in one command: runs the adapters that have reference lanes
 # (tensorflow, theano, torch, jax) and their lanes (native:*, keras3:*) on mnist_mlp and
-# mnist_cnn, on synthetic data of the real shapes, on 2 CPU threads, 3 process-isolated
+# mnist_cnn, on synthetic data of the real shapes (the quick profile's 6,000 samples, 3 epochs:
+# throughput is the median of the 2 steady-state epochs), on 2 CPU threads, 3 process-isolated
 # repeats, then prints the report's "Cost of the abstraction" tables (Markdown).
 #
 # The runner visits every backend of a repeat before the next repeat, so adapters and lanes are
@@ -20,7 +21,7 @@ python="${PYTHON:-python}"
 "$python" -m benchbench run \
     --backend tensorflow,theano,torch,jax,refs \
     --workload mnist_mlp,mnist_cnn \
-    --synthetic --quick --repeats 3 --threads 2 \
+    --synthetic --quick --epochs 3 --repeats 3 --threads 2 \
     --out "$out" --no-report "$@"
 status=$?  # 1: some cell failed; the others are still reported
 
