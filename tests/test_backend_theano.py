@@ -88,6 +88,34 @@ def test_compiledir_comes_from_the_environment(tmp_path):
     assert Path(info["compiledir"]).is_dir()
 
 
+_TRAIN_ONCE = """
+import json, numpy as np
+from benchbench import Sequential, registry
+from benchbench.layers import Conv2D, Dense, Flatten, MaxPooling2D
+K = registry.get_backend("theano", seed=0)
+model = Sequential([Conv2D(2, (3, 3), activation="relu", input_shape=(6, 6, 1)),
+                    MaxPooling2D(), Flatten(), Dense(3, activation="softmax")])
+model.compile("rmsprop", "sparse_categorical_crossentropy", ["accuracy"], backend=K)
+model.fit(np.ones((8, 6, 6, 1), np.float32), np.zeros(8, np.int32), epochs=1, verbose=0)
+print(json.dumps(K.info()["compiledir"]))
+"""
+
+
+def _compiled_modules(compiledir: Path) -> set[str]:
+    """The engine's compiled C modules: one directory each, holding the built library."""
+    return {p.parent.name for p in compiledir.glob("*/*.so")}
+
+
+def test_a_second_run_reuses_the_compiled_modules():
+    """The engine's compile cache is honoured: a fresh process training the same model finds
+    every module it needs in the cache and compiles none (the first run may compile some)."""
+    compiledir = Path(json.loads(_python(_TRAIN_ONCE)))
+    before = _compiled_modules(compiledir)
+    assert before, f"no compiled modules in {compiledir}"
+    assert json.loads(_python(_TRAIN_ONCE)) == str(compiledir)
+    assert _compiled_modules(compiledir) == before
+
+
 def test_user_flags_win_over_the_compiledir_variable(monkeypatch, tmp_path):
     from backends.theano import engine
 

@@ -2,7 +2,8 @@
 
 Each step is traced once per input signature (dtype and the shape after the batch dimension)
 with the batch dimension left as None, so a smaller last batch runs the same graph. The
-optimizer's slots and the step counter ``t`` are variables updated by ``assign`` inside the graph.
+optimizer's slots and the step counter ``t`` are variables updated by ``assign`` inside the graph,
+with TensorFlow's fused training kernels where one computes the rule (`backends.tensorflow.optim`).
 
 With ``BENCHBENCH_TF_JIT=1`` in the environment when the backend is created, the steps are
 compiled with XLA (``jit_compile=True``); ``info()['jit_compile']`` records it.
@@ -14,6 +15,8 @@ import operator
 
 import numpy as np
 import tensorflow as tf
+
+from backends.tensorflow.optim import fused_update
 
 ZERO = tf.UnconnectedGradients.ZERO
 
@@ -126,6 +129,7 @@ class Trainer:
     def make_train_step(self, forward, loss, metric, optimizer, params):
         params = list(params)
         slots, t = self._slots(optimizer, params)
+        fused = fused_update(optimizer)
 
         def body(x, y):
             step = t.read_value()
@@ -133,17 +137,24 @@ class Trainer:
                 out = forward(params, x, True, self.step_rng(step))
                 batch_loss, result = _loss_and_metric(loss, metric, y, out)
             grads = tape.gradient(batch_loss, params, unconnected_gradients=ZERO)
-            for p, g, p_slots in zip(params, grads, slots, strict=True):
-                new, new_slots = optimizer.update(
-                    p, g, [s.read_value() for s in p_slots], Scalar(step), tf.sqrt
-                )
-                p.assign(new)
-                for s, value in zip(p_slots, new_slots, strict=True):
-                    s.assign(value)
+            if fused:
+                fused(params, grads, slots, tf.cast(step, tf.float64))
+            else:
+                self._generic_update(optimizer, params, grads, slots, step)
             t.assign_add(1.0)
             return result
 
         return self._step(body, _floats)
+
+    @staticmethod
+    def _generic_update(optimizer, params, grads, slots, step):
+        for p, g, p_slots in zip(params, grads, slots, strict=True):
+            new, new_slots = optimizer.update(
+                p, g, [s.read_value() for s in p_slots], Scalar(step), tf.sqrt
+            )
+            p.assign(new)
+            for s, value in zip(p_slots, new_slots, strict=True):
+                s.assign(value)
 
     def make_test_step(self, forward, loss, metric, params):
         params = list(params)
