@@ -14,8 +14,8 @@ kernel) that was a tenth of the train step. They are used only where they comput
   and powers of 0 (the kernel would form ``1 - beta**t`` in float32, 1e-5 off).
 
 RMSprop has no such kernel (``ResourceApplyRMSProp`` divides by ``sqrt(a + epsilon)``, Keras 2
-by ``sqrt(a) + epsilon``), so it keeps the generic rule. The equivalence tests check every rule
-against the NumPy reference step by step.
+by ``sqrt(a) + epsilon``): its rule is written with in-place ``assign``/``assign_sub``. The
+equivalence tests check every rule against the NumPy reference step by step.
 """
 
 from __future__ import annotations
@@ -79,12 +79,24 @@ def _adam(opt, var, grad, slots, lr, t):
     )
 
 
-FUSED = {O.SGD: _sgd, O.Adagrad: _adagrad, O.Adadelta: _adadelta, O.Adam: _adam}
+def _rmsprop(opt, var, grad, slots, lr, t):
+    # no kernel computes Keras 2's rule; written with in-place assigns, as native code does
+    acc = slots[0].assign(opt.rho * slots[0] + (1.0 - opt.rho) * tf.square(grad))
+    var.assign_sub(_f32(lr) * grad / (tf.sqrt(acc) + opt.epsilon))
+
+
+FUSED = {
+    O.SGD: _sgd,
+    O.RMSprop: _rmsprop,
+    O.Adagrad: _adagrad,
+    O.Adadelta: _adadelta,
+    O.Adam: _adam,
+}
 
 
 def fused_update(optimizer):
-    """``update(params, grads, slots, t)`` applying `optimizer`'s rule with fused kernels (``t``:
-    the float64 count of steps done), or None where no kernel computes its rule."""
+    """``update(params, grads, slots, t)`` applying `optimizer`'s rule in place (``t``: the
+    float64 count of steps done), or None for an optimizer class it has no form of."""
     rule = FUSED.get(type(optimizer))
     if rule is None:
         return None
