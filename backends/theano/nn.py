@@ -57,7 +57,7 @@ maximum = T.maximum
 def relu(x):
     # x * (x > 0) rather than maximum(x, 0): the gradient at exactly 0 is 0, as in the
     # reference. Its gradient (x > 0) * dy fuses into one loop with its neighbours, where a
-    # switch's gradient stayed a lone Switch node: three times slower on mnist_cnn's conv output
+    # switch's gradient stayed a lone Switch node (15 ms a mnist_cnn step for the second conv)
     return x * T.cast(T.gt(x, 0), x.dtype)
 
 
