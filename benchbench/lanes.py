@@ -19,6 +19,7 @@ import importlib
 import importlib.util
 
 from benchbench.backend import BackendInfo
+from benchbench.errors import LaneUnsupported
 
 #: Lane name -> (the adapter it runs beside, the module that implements it).
 LANES: dict[str, tuple[str, str]] = {
@@ -30,6 +31,44 @@ LANES: dict[str, tuple[str, str]] = {
     "keras3:torch": ("torch", "backends.keras3"),
     "keras3:jax": ("jax", "backends.keras3"),
 }
+
+
+#: What every native lane writes by hand: the loss on the logits of a final softmax, the layers.
+NATIVE_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
+NATIVE_LAYERS = (
+    "Dense, Conv1D/2D, MaxPooling1D/2D, Flatten, Dropout, Activation, Add and Concatenate"
+)
+
+
+def native_loss(lane: str, model) -> bool:
+    """Checks that `lane` can train `model` (softmax cross-entropy on logits); returns whether
+    its labels are sparse (integers) rather than one-hot."""
+    if model.loss_name not in NATIVE_LOSSES:
+        raise LaneUnsupported(
+            f"{lane}: no hand-written form of loss {model.loss_name!r}; "
+            f"expected one of {', '.join(NATIVE_LOSSES)}"
+        )
+    if not model._logits_fused():
+        raise LaneUnsupported(f"{lane}: the model must end in a softmax")
+    return model.loss_name == "sparse_categorical_crossentropy"
+
+
+def native_rule(lane: str, rules: dict, config: dict):
+    """The entry of `rules` (optimizer name -> the lane's form of it) for an optimizer config."""
+    if config["name"] not in rules:
+        raise LaneUnsupported(
+            f"{lane}: no hand-written form of optimizer {config['name']!r}; "
+            f"expected one of {', '.join(rules)}"
+        )
+    return rules[config["name"]]
+
+
+def unknown_layer(lane: str, layer) -> LaneUnsupported:
+    framework = framework_of(lane)
+    return LaneUnsupported(
+        f"{lane} has no hand-written form of layer {type(layer).__name__}; it knows "
+        f"{NATIVE_LAYERS} (use the {framework} adapter for this model)"
+    )
 
 
 def is_lane(name: str) -> bool:

@@ -15,8 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from benchbench import lanes
 from benchbench import layers as L
-from benchbench.errors import LaneUnsupported
 
 _ACTIVATIONS = {
     "linear": lambda x: x,
@@ -25,7 +25,6 @@ _ACTIVATIONS = {
     "sigmoid": jax.nn.sigmoid,
     "softmax": jax.nn.softmax,
 }
-_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 
 
 def _conv(layer):
@@ -88,11 +87,7 @@ def _layer_fn(layer, activation: str):
         return lambda w, xs, key: sum(xs[1:], xs[0])
     if isinstance(layer, L.Concatenate):
         return lambda w, xs, key: jnp.concatenate(xs, axis=layer.axis)
-    raise LaneUnsupported(
-        f"native:jax has no hand-written form of layer {type(layer).__name__}; it knows Dense, "
-        "Conv1D/2D, MaxPooling1D/2D, Flatten, Dropout, Activation, Add and Concatenate (use "
-        "the jax adapter for this model)"
-    )
+    raise lanes.unknown_layer("native:jax", layer)
 
 
 def build_forward(model):
@@ -191,12 +186,7 @@ _OPTIMIZERS = {
 
 def make_update(config: dict):
     """``update(params, grads, slots, t) -> (params, slots)`` and the slots per weight."""
-    if config["name"] not in _OPTIMIZERS:
-        raise LaneUnsupported(
-            f"native:jax: no hand-written form of optimizer {config['name']!r}; "
-            f"expected one of {', '.join(_OPTIMIZERS)}"
-        )
-    n_slots, rule = _OPTIMIZERS[config["name"]](config)
+    n_slots, rule = lanes.native_rule("native:jax", _OPTIMIZERS, config)(config)
     base, decay = config["learning_rate"], config.get("decay", 0.0)
 
     def update(params, grads, slots, t):
@@ -212,14 +202,7 @@ def make_update(config: dict):
 
 def make_loss_fn(model, forward):
     """``loss_fn(params, x, y, key) -> (loss, accuracy)``: softmax cross-entropy on logits."""
-    if model.loss_name not in _LOSSES:
-        raise LaneUnsupported(
-            f"native:jax: no hand-written form of loss {model.loss_name!r}; "
-            f"expected one of {', '.join(_LOSSES)}"
-        )
-    if not model._logits_fused():
-        raise LaneUnsupported("native:jax: the model must end in a softmax")
-    sparse = model.loss_name == "sparse_categorical_crossentropy"
+    sparse = lanes.native_loss("native:jax", model)
 
     def loss_fn(params, x, y, key):
         logits = forward(params, x, key)

@@ -15,8 +15,8 @@ import math
 
 import tensorflow as tf
 
+from benchbench import lanes
 from benchbench import layers as L
-from benchbench.errors import LaneUnsupported
 
 _ACTIVATIONS = {
     "linear": tf.identity,
@@ -25,7 +25,6 @@ _ACTIVATIONS = {
     "sigmoid": tf.sigmoid,
     "softmax": tf.nn.softmax,
 }
-_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 
 
 def _affine(layer, w, op, activation):
@@ -76,11 +75,7 @@ def _layer_fn(layer, w, activation: str):
         return lambda xs, seed: tf.add_n(xs)
     if isinstance(layer, L.Concatenate):
         return lambda xs, seed: tf.concat(xs, axis=layer.axis)
-    raise LaneUnsupported(
-        f"native:tensorflow has no hand-written form of layer {type(layer).__name__}; "
-        "it knows Dense, Conv1D/2D, MaxPooling1D/2D, Flatten, Dropout, Activation, Add and "
-        "Concatenate (use the tensorflow adapter for this model)"
-    )
+    raise lanes.unknown_layer("native:tensorflow", layer)
 
 
 def build_forward(model, variables):
@@ -198,12 +193,7 @@ def make_update(config: dict):
 
     ``t`` counts the steps done so far; ``lr(t)`` applies Keras 2's ``decay``.
     """
-    if config["name"] not in _OPTIMIZERS:
-        raise LaneUnsupported(
-            f"native:tensorflow: no hand-written form of optimizer {config['name']!r}; "
-            f"expected one of {', '.join(_OPTIMIZERS)}"
-        )
-    n_slots, rule = _OPTIMIZERS[config["name"]](config)
+    n_slots, rule = lanes.native_rule("native:tensorflow", _OPTIMIZERS, config)(config)
     base, decay = config["learning_rate"], config.get("decay", 0.0)
 
     def learning_rate(t):
@@ -216,14 +206,7 @@ def make_update(config: dict):
 
 
 def _loss(model):
-    if model.loss_name not in _LOSSES:
-        raise LaneUnsupported(
-            f"native:tensorflow: no hand-written form of loss {model.loss_name!r}; "
-            f"expected one of {', '.join(_LOSSES)}"
-        )
-    if not model._logits_fused():
-        raise LaneUnsupported("native:tensorflow: the model must end in a softmax")
-    sparse = model.loss_name == "sparse_categorical_crossentropy"
+    sparse = lanes.native_loss("native:tensorflow", model)
 
     def loss_and_accuracy(logits, y):
         if sparse:

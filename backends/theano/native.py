@@ -22,10 +22,9 @@ import numpy as np
 from backends.theano import engine
 from backends.theano.engine import T
 from backends.theano.trainer import CompiledStep, PredictStep
+from benchbench import lanes
 from benchbench import layers as L
 from benchbench.errors import LaneUnsupported
-
-_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 
 
 def _log_softmax(x):
@@ -58,8 +57,10 @@ def _same_pads(size: int, k: int, s: int) -> tuple[int, int]:
 def _window_slices(x, sizes, window, strides, padding, fill):
     """The kh*kw (or k) strided slices of `x` (n, *sizes, c), one per window element, and the
     output's spatial sizes. 'same' pads `x` with `fill` first."""
-    pads = [_same_pads(n, k, s) if padding == "same" else (0, 0)
-            for n, k, s in zip(sizes, window, strides, strict=True)]
+    pads = [
+        _same_pads(n, k, s) if padding == "same" else (0, 0)
+        for n, k, s in zip(sizes, window, strides, strict=True)
+    ]
     if any(a or b for a, b in pads):
         padded = [n + a + b for n, (a, b) in zip(sizes, pads, strict=True)]
         base = T.alloc(np.float32(fill), x.shape[0], *padded, x.shape[-1])
@@ -68,8 +69,15 @@ def _window_slices(x, sizes, window, strides, padding, fill):
     outs = [(n - k) // s + 1 for n, k, s in zip(sizes, window, strides, strict=True)]
     offsets = np.ndindex(*window)  # row-major: the kernel's (kh, kw) order
     slices = [
-        x[(slice(None), *(slice(o, o + s * (m - 1) + 1, s)
-                          for o, s, m in zip(at, strides, outs, strict=True)))]
+        x[
+            (
+                slice(None),
+                *(
+                    slice(o, o + s * (m - 1) + 1, s)
+                    for o, s, m in zip(at, strides, outs, strict=True)
+                ),
+            )
+        ]
         for at in offsets
     ]
     return slices, outs
@@ -144,11 +152,7 @@ def _layer_fn(layer, input_shape, activation: str, seed: int):
         return lambda w, xs, rng: functools.reduce(T.add, xs)
     if isinstance(layer, L.Concatenate):
         return lambda w, xs, rng: T.concatenate(xs, axis=layer.axis)
-    raise LaneUnsupported(
-        f"native:theano has no hand-written form of layer {type(layer).__name__}; it knows "
-        "Dense, Conv1D/2D, MaxPooling1D/2D, Flatten, Dropout, Activation, Add and Concatenate "
-        "(use the theano adapter for this model)"
-    )
+    raise lanes.unknown_layer("native:theano", layer)
 
 
 def build_forward(model, seed: int):
@@ -223,16 +227,13 @@ class _Optimizer:
     """The optimizer's shared state (slots per weight, the float32 step counter) and updates."""
 
     def __init__(self, config: dict, params):
-        if config["name"] not in _OPTIMIZERS:
-            raise LaneUnsupported(
-                f"native:theano: no hand-written form of optimizer {config['name']!r}; "
-                f"expected one of {', '.join(_OPTIMIZERS)}"
-            )
+        n_slots, self.rule = lanes.native_rule("native:theano", _OPTIMIZERS, config)
         self.config = config
-        n_slots, self.rule = _OPTIMIZERS[config["name"]]
         self.slots = [
-            [engine.shared_variable(np.zeros_like(p.get_value()), f"{p.name}/{i}")
-             for i in range(n_slots(config))]
+            [
+                engine.shared_variable(np.zeros_like(p.get_value()), f"{p.name}/{i}")
+                for i in range(n_slots(config))
+            ]
             for p in params
         ]
         self.t = engine.shared(np.float32(0.0), name="t")
@@ -267,13 +268,7 @@ def attach(model, backend) -> None:
     """Replaces a compiled benchbench model's steps with hand-written, compiled PyTensor ones."""
     if not engine.PYTENSOR:
         raise LaneUnsupported("native:theano is written for PyTensor, not legacy Theano")
-    if model.loss_name not in _LOSSES:
-        raise LaneUnsupported(
-            f"native:theano: no hand-written form of loss {model.loss_name!r}; "
-            f"expected one of {', '.join(_LOSSES)}"
-        )
-    if not model._logits_fused():
-        raise LaneUnsupported("native:theano: the model must end in a softmax")
+    lanes.native_loss("native:theano", model)
     forward = build_forward(model, backend.seed)
     params = [
         engine.shared_variable(np.array(w, np.float32), f"w{i}")

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from benchbench import lanes
 from benchbench import layers as L
 from benchbench.errors import LaneUnsupported
 
@@ -138,11 +139,7 @@ def make_optimizer(config: dict, params):
 
 
 def _loss(model):
-    if model.loss_name not in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
-        raise LaneUnsupported(f"native:torch: no hand-written form of loss {model.loss_name!r}")
-    if not model._logits_fused():
-        raise LaneUnsupported("native:torch: the model must end in a softmax")
-    sparse = model.loss_name == "sparse_categorical_crossentropy"
+    sparse = lanes.native_loss("native:torch", model)
 
     def loss_and_accuracy(out, y):
         target = y.long().reshape(-1) if sparse else y
