@@ -12,6 +12,8 @@ ACTIVATIONS: dict[str, Callable] = {
     "softmax": lambda K, x: K.softmax(x),
     "sigmoid": lambda K, x: K.sigmoid(x),
     "tanh": lambda K, x: K.tanh(x),
+    # Keras 2's piecewise-linear sigmoid: clip(0.2 x + 0.5, 0, 1)
+    "hard_sigmoid": lambda K, x: K.clip(K.add(K.multiply(x, 0.2), 0.5), 0.0, 1.0),
 }
 
 

@@ -132,6 +132,23 @@ def uniform(shape, dtype, seed):
     return RandomStreams(seed).uniform(size=shape, dtype=dtype), None
 
 
+def scan(fn, sequences, outputs_info, non_sequences, mode=None) -> list:
+    """``scan`` returning the list of its outputs (each stacked over the steps)."""
+    kwargs = {"return_updates": False} if PYTENSOR else {}
+    outputs = lib.scan(
+        fn,
+        sequences=sequences,
+        outputs_info=outputs_info,
+        non_sequences=non_sequences,
+        mode=mode,
+        strict=True,
+        **kwargs,
+    )
+    if not PYTENSOR:
+        outputs = outputs[0]
+    return list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+
+
 def step_mode():
     """The mode train, test and predict steps are compiled in (recorded by ``info()``).
 
