@@ -264,7 +264,8 @@ class Model(TrainingMixin):
         )
         lines.append("=" * sum(width))
         for row in rows:
-            lines.append("".join(c.ljust(w) for c, w in zip(row, width, strict=True)))
+            # as Keras does, a field too long for its column is cut short
+            lines.append("".join(c[: w - 1].ljust(w) for c, w in zip(row, width, strict=True)))
         lines.append("=" * sum(width))
         total = self.count_params()
         lines += [

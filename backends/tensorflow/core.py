@@ -88,7 +88,7 @@ class Core:
         }
 
     def fused_rnn(self, kind):
-        # BlockLSTMV2 has no XLA kernel: under BENCHBENCH_TF_JIT=1 every layer is generic
+        # BlockLSTM has no XLA kernel: under BENCHBENCH_TF_JIT=1 every layer is generic
         return None if self.jit_compile else super().fused_rnn(kind)
 
     def synchronize(self):

@@ -1,15 +1,17 @@
 """The recurrent ops for TensorFlow: a ``tf.while_loop`` over the steps, and the fused
-``BlockLSTMV2`` kernel for LSTM.
+``BlockLSTM`` kernel for LSTM.
 
 The generic ``rnn`` reads step t from a TensorArray, calls the layer's step function and writes
 its output to another, inside the compiled train step (``maximum_iterations`` bounds the loop,
 so XLA and the gradient know its length). Its gradient is TensorFlow's while-loop gradient.
 
-``lstm`` runs the whole sequence in ``BlockLSTMV2`` (the op behind ``tf.contrib.rnn``'s
-LSTMBlockFusedCell, with a registered gradient): IFCO gate order, which is Keras's i, f, c, o,
-the weight matrix of ``[x, h]`` (Keras's kernel stacked on its recurrent kernel), no forget
-bias, no peepholes and no cell clipping: Keras's LSTM with tanh and sigmoid gates. It has no
-XLA kernel, so the backend hands it out only when steps are not compiled with XLA. GRU and
+``lstm`` runs the whole sequence in ``BlockLSTM`` (the kernel behind ``tf.contrib.rnn``'s
+LSTMBlockFusedCell, with a registered gradient): with no forget bias, no peepholes and no cell
+clipping it is Keras's LSTM with tanh and sigmoid gates. Its gate order is i, c, f, o, so
+Keras's i, f, c, o columns are reordered on the way in (the gradient flows back through the
+reordering). Not ``BlockLSTMV2``, whose layout is Keras's: TensorFlow registers V1's gradient
+for it, which reads the gates in V1's order, so its weight gradients are wrong. It has no XLA
+kernel, so the backend hands it out only when steps are not compiled with XLA. GRU and
 SimpleRNN take the generic path: TensorFlow's GRU kernel (``GRUBlockCell``) is one step with no
 registered gradient, and cuDNN's kernels are GPU-only and untested here.
 """
@@ -56,25 +58,33 @@ def lstm(
     return_sequences,
 ):
     if (activation, recurrent_activation) != ("tanh", "sigmoid"):
-        raise NotImplementedError("BlockLSTMV2 computes tanh with sigmoid gates only")
+        raise NotImplementedError("BlockLSTM computes tanh with sigmoid gates only")
     xs = tf.transpose(x, [1, 0, 2])
     if go_backwards:
         xs = tf.reverse(xs, [0])
     units = recurrent_kernel.shape[0]
     zeros = tf.zeros(tf.stack([tf.shape(x)[0], units]), x.dtype)
     no_peephole = tf.zeros([units], x.dtype)
-    outputs = tf.raw_ops.BlockLSTMV2(
+    bias = bias if bias is not None else tf.zeros([4 * units], x.dtype)
+    outputs = tf.raw_ops.BlockLSTM(
         seq_len_max=tf.cast(tf.shape(xs)[0], tf.int64),
         x=xs,
         cs_prev=zeros,
         h_prev=zeros,
-        w=tf.concat([kernel, recurrent_kernel], 0),
+        w=_icfo(tf.concat([kernel, recurrent_kernel], 0)),
         wci=no_peephole,
         wcf=no_peephole,
         wco=no_peephole,
-        b=bias if bias is not None else tf.zeros([4 * units], x.dtype),
-        cell_clip=0.0,
+        b=_icfo(bias),
+        forget_bias=0.0,
+        cell_clip=-1.0,
         use_peephole=False,
     )
     h = outputs[-1]  # (steps, batch, units)
     return tf.transpose(h, [1, 0, 2]) if return_sequences else h[-1]
+
+
+def _icfo(weights):
+    """Keras's gate blocks i, f, c, o along the last axis in BlockLSTM's order i, c, f, o."""
+    i, f, c, o = tf.split(weights, 4, axis=-1)
+    return tf.concat([i, c, f, o], axis=-1)

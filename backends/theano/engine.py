@@ -11,6 +11,7 @@ Importing this module imports the engine, so the compile-cache flags are set fir
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -95,10 +96,21 @@ def log_softmax(x, axis=-1):
     return shifted - T.log(T.sum(T.exp(shifted), axis=axis, keepdims=True))
 
 
-def float32_graphs():
+@contextlib.contextmanager
+def float32_graphs(mode=None):
     """Context for building graphs: Python floats become float32 constants (floatX), as NumPy's
-    weak scalars do in the reference; otherwise ``x + 1e-7`` would silently upcast to float64."""
-    return config.change_flags(floatX="float32")
+    weak scalars do in the reference; otherwise ``x + 1e-7`` would silently upcast to float64.
+    `mode` is the mode the graph will be compiled in; the ``scan`` loops built meanwhile compile
+    their inner graphs in it too (PyTensor would otherwise pick its default, Numba)."""
+    _graph_modes.append(mode)
+    try:
+        with config.change_flags(floatX="float32"):
+            yield
+    finally:
+        _graph_modes.pop()
+
+
+_graph_modes: list = []
 
 
 def input_var(dtype, shape, name=None):
@@ -132,9 +144,11 @@ def uniform(shape, dtype, seed):
     return RandomStreams(seed).uniform(size=shape, dtype=dtype), None
 
 
-def scan(fn, sequences, outputs_info, non_sequences, mode=None) -> list:
-    """``scan`` returning the list of its outputs (each stacked over the steps)."""
+def scan(fn, sequences, outputs_info, non_sequences) -> list:
+    """``scan`` returning the list of its outputs (each stacked over the steps), its inner graph
+    compiled in the mode of the graph being built (see `float32_graphs`)."""
     kwargs = {"return_updates": False} if PYTENSOR else {}
+    mode = _graph_modes[-1] if _graph_modes else None
     outputs = lib.scan(
         fn,
         sequences=sequences,
@@ -169,8 +183,14 @@ def step_mode():
 
 def eval_mode():
     """The mode of one-off evaluation (op tests): the same rewrites, but ops run their Python
-    implementations, so nothing is compiled to machine code for a function used once."""
-    return lib.compile.mode.Mode(linker="py", optimizer="fast_run")
+    implementations, so nothing is compiled to machine code for a function used once. A virtual
+    machine runs them (not the plain 'py' linker, which ``scan`` cannot run its loop in)."""
+    if not PYTENSOR:
+        return lib.compile.mode.Mode(linker="py", optimizer="fast_run")
+    from pytensor.link.vm import VMLinker
+
+    linker = VMLinker(use_cloop=False, c_thunks=False)
+    return lib.compile.mode.Mode(linker=linker, optimizer="fast_run")
 
 
 #: Graph rewrites the step modes leave out. ``local_dot22_to_dot22scalar`` folds a scalar factor

@@ -48,7 +48,9 @@ class Concatenate(Layer):
         size = sum(s[axis] for s in input_shape)
         return tuple(size if i == axis else d for i, d in enumerate(input_shape[0]))
 
+    def build(self, input_shape) -> None:
+        self._rank = len(input_shape[0]) + 1  # with the batch axis
+
     def call(self, K, weights, x, training, rng, activation=True):
-        rank = len(x[0].shape)
-        axis = self.axis if self.axis >= 0 else self.axis + rank
+        axis = self.axis if self.axis >= 0 else self.axis + self._rank
         return K.concatenate(list(x), axis)
