@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from benchbench import Sequential, environment, worker
+from benchbench.isolation import worker_env
 from benchbench.layers import Dense, Embedding, GlobalAveragePooling1D
 from benchbench.progress import ProgressWriter
-from benchbench.isolation import worker_env
 from benchbench.results import CellSpec, EpochRecord
 from benchbench.timing import TimingCallback
 from benchbench.workloads import Profile
