@@ -176,7 +176,9 @@ def _token_workload():
     )
 
 
-def test_token_ids_flow_through_the_worker(backend):
+def test_token_ids_flow_through_the_worker(reference):
+    # every adapter takes int32 ids: test_recurrent_equivalence.py trains on them
+    backend = reference
     workload = _token_workload()
     spec = CellSpec(backend=backend.name, workload="tokens", quick=True, synthetic=True)
     data = worker.load_data(workload, spec)
