@@ -101,7 +101,8 @@ def float32_graphs(mode=None):
     """Context for building graphs: Python floats become float32 constants (floatX), as NumPy's
     weak scalars do in the reference; otherwise ``x + 1e-7`` would silently upcast to float64.
     `mode` is the mode the graph will be compiled in; the ``scan`` loops built meanwhile compile
-    their inner graphs in it too (PyTensor would otherwise pick its default, Numba)."""
+    their inner graphs in it too (left to itself, scan compiles them in a C VM mode of its own,
+    with every fast_run rewrite, `EXCLUDED_REWRITES` included)."""
     _graph_modes.append(mode)
     try:
         with config.change_flags(floatX="float32"):

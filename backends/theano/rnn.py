@@ -1,7 +1,10 @@
 """The recurrent op for PyTensor (or Theano): ``scan`` over the steps.
 
 The layer's step function builds the inner graph once; ``grad`` differentiates through the
-scan. PyTensor has no fused recurrent kernel, so every layer takes the generic path.
+scan. PyTensor 3 cannot compile a scan into C: its loop runs in Cython (or, under the Numba
+mode, in Numba) and calls the inner graph once per step; the inner graph is compiled in the mode
+of the step being built (`engine.float32_graphs`). PyTensor has no fused recurrent kernel, so
+every layer takes the generic path.
 """
 
 from __future__ import annotations
