@@ -21,23 +21,19 @@ inside its ops, so weights move between backends unchanged.
 
 Recurrent layers
 ----------------
-SimpleRNN, LSTM and GRU (`benchbench.layers.recurrent`) run on one of two paths, as in Keras 3:
+SimpleRNN, LSTM and GRU run on one of two paths, as in Keras 3. **Fused**: the adapter's op for
+the whole layer (`FUSED_RNN_OPS`, e.g. PyTorch's LSTM kernel, the NumPy reference's written-out
+backpropagation through time); an adapter defines only those its framework computes exactly,
+and an op raises NotImplementedError for a configuration it does not compute (a
+``hard_sigmoid`` gate...), which the layer then runs generically, as it does any layer with
+recurrent dropout. **Generic**: the layer projects every step's input in one matrix product
+and calls ``rnn`` with its cell's step function, written with `OPS`; the adapter runs the loop
+with its framework's own construct (a Python loop, ``lax.scan``, ``tf.while_loop``, ``scan``).
 
-- **fused**: the adapter's op for the whole layer (``lstm``, ``gru``, ``simple_rnn``; e.g.
-  PyTorch's LSTM kernel, or the NumPy reference's written-out backpropagation through time).
-  An adapter defines only those its framework computes exactly, and an op raises
-  ``NotImplementedError`` for a configuration it does not compute (a GRU with
-  ``reset_after=False`` for PyTorch's kernel, a ``hard_sigmoid`` gate...); the layer then takes
-  the generic path. Layers with recurrent dropout always take the generic path.
-- **generic**: the layer projects every step's input in one matrix product, then calls
-  ``rnn`` with its cell's step function, written with the ops of `OPS`; the adapter runs the
-  loop with its framework's own construct (a Python loop, ``lax.scan``, ``tf.while_loop``,
-  PyTensor's ``scan``) and differentiates through it.
-
-``$BENCHBENCH_RNN`` ('fused', the default, or 'generic'), read when a backend is created,
-chooses the path; ``backend.rnn_path`` may be set on an instance before a model's steps are
-built, and ``rnn_info()`` goes into the results' backend info. Both paths compute the same
-function; the tests check each against the NumPy reference.
+``$BENCHBENCH_RNN`` chooses: 'auto' (the default) takes the fused ops the adapter prefers on
+its device (`BackendBase.preferred_fused_rnn`; a fused kernel is not always the faster one),
+'fused' every fused op, 'generic' none. ``backend.rnn_path`` may be set before a model's steps
+are built; ``rnn_info()`` goes into the results. Both paths are tested against the reference.
 """
 
 from __future__ import annotations
@@ -144,16 +140,16 @@ FUSED_RNN_OPS: dict[str, str] = {
 }
 
 RNN_PATH_ENV = "BENCHBENCH_RNN"
-RNN_PATHS = ("fused", "generic")
+RNN_PATHS = ("auto", "fused", "generic")
 
 
 def rnn_path_from_env() -> str:
-    """``$BENCHBENCH_RNN``: 'fused' (the default) or 'generic'.
+    """``$BENCHBENCH_RNN``: 'auto' (the default), 'fused' or 'generic'.
 
     Raises:
         BenchbenchError: any other value (the message lists the valid ones).
     """
-    path = os.environ.get(RNN_PATH_ENV, "").strip() or "fused"
+    path = os.environ.get(RNN_PATH_ENV, "").strip() or "auto"
     if path not in RNN_PATHS:
         raise BenchbenchError(
             f"${RNN_PATH_ENV} is {path!r}; expected one of {', '.join(RNN_PATHS)} (or unset)"
@@ -305,16 +301,29 @@ class BackendBase:
 
     # -- recurrent layers ------------------------------------------------------------------------
 
+    @property
+    def preferred_fused_rnn(self) -> frozenset[str]:
+        """The fused ops the 'auto' path takes on this backend's device: by default all of them;
+        an adapter leaves out a kernel that is slower than its generic loop there."""
+        return frozenset(self.fused_rnn_ops)
+
     def fused_rnn(self, kind: str) -> Callable[..., Tensor] | None:
-        """The fused op `kind` ('lstm', 'gru', 'simple_rnn') of this adapter, or None when it
-        has none or ``rnn_path`` is 'generic'."""
-        if self.rnn_path == "generic":
+        """The fused op `kind` ('lstm', 'gru', 'simple_rnn') the current ``rnn_path`` takes, or
+        None: the layer takes the generic path."""
+        if self.rnn_path == "generic" or (
+            self.rnn_path == "auto" and kind not in self.preferred_fused_rnn
+        ):
             return None
         return self.fused_rnn_ops.get(kind)
 
     def rnn_info(self) -> dict:
         """Which recurrent path this backend takes, for the results' backend info."""
-        return {"rnn_path": self.rnn_path, "fused_rnn_ops": sorted(self.fused_rnn_ops)}
+        return {
+            "rnn_path": self.rnn_path,
+            "fused_rnn_ops": sorted(self.fused_rnn_ops),
+            "fused_rnn_preferred": sorted(self.preferred_fused_rnn),
+            "fused_rnn_in_use": sorted(k for k in FUSED_RNN_OPS if self.fused_rnn(k)),
+        }
 
     # -- tensors and variables -------------------------------------------------------------------
 

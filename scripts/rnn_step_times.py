@@ -2,9 +2,11 @@
 
 The model is the IMDb LSTM example's: Embedding(20000, 128, input_length=80) -> LSTM(128) ->
 Dense(1, sigmoid), binary cross-entropy, Adam, random token ids. Each (backend, path) runs in
-a fresh process ('fused': the backend's fused LSTM kernel where it has one; 'generic': the
-layer's step function in the backend's own loop, ``BENCHBENCH_RNN=generic``), and reports the
-first step (tracing and compilation included), then the median and p90 of the timed steps.
+a fresh process ('fused': the backend's fused LSTM kernel where it has one,
+``BENCHBENCH_RNN=fused``; 'generic': the layer's step function in the backend's own loop,
+``BENCHBENCH_RNN=generic``; each row says which of the two the default 'auto' path takes), and
+reports the first step (tracing and compilation included), then the median and p90 of the
+timed steps.
 For PyTensor it also measures the first step with an empty compile cache
 (``BENCHBENCH_PYTENSOR_COMPILEDIR`` pointed at a new directory) and once more with that cache
 warm, for each mode in ``--pytensor-modes``.
@@ -79,9 +81,11 @@ def measure(backend_name: str, threads: int, steps: int) -> dict:
         step(x[j : j + BATCH], y[j : j + BATCH])
         times.append(time.perf_counter() - start)
     info = backend.info()
+    auto = "fused" if "lstm" in backend.preferred_fused_rnn else "generic"
     return {
         "backend": backend_name,
         **backend.rnn_info(),
+        "auto_takes": auto,
         "mode": info.get("mode", ""),
         "threads": threads,
         "first_step_s": round(first, 3),
@@ -142,7 +146,7 @@ def main(argv=None) -> None:
         row = {"run": label, **run_worker(backend, env, args.threads, args.steps)}
         rows.append(row)
         print(json.dumps(row), flush=True)
-    print(f"\n{'run':40} {'first step s':>12} {'median ms':>10} {'p90 ms':>8}")
+    print(f"\n{'run':40} {'first step s':>12} {'median ms':>10} {'p90 ms':>8}  auto takes")
     for row in rows:
         if "error" in row or "skipped" in row:
             print(f"{row['run']:40} {row.get('skipped') or 'failed: ' + str(row['error'])}")

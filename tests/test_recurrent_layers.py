@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchbench import Input, Model, ModelBuildError, Sequential, registry
-from benchbench.backend import RNN_PATH_ENV
+from benchbench.backend import RNN_PATH_ENV, RNN_PATHS
 from benchbench.errors import BenchbenchError
 from benchbench.layers import (
     GRU,
@@ -248,8 +248,25 @@ def test_wrong_shapes_name_the_layer(layers, pattern):
 
 def test_unknown_rnn_path_is_refused_with_the_valid_ones(monkeypatch):
     monkeypatch.setenv(RNN_PATH_ENV, "cudnn")
-    with pytest.raises(BenchbenchError, match="'cudnn'; expected one of fused, generic"):
+    with pytest.raises(BenchbenchError, match="'cudnn'; expected one of auto, fused, generic"):
         registry.get_backend("numpy")
+
+
+def test_the_auto_path_takes_the_fused_ops_the_backend_prefers(backend):
+    previous = backend.rnn_path
+    try:
+        for path in RNN_PATHS:
+            backend.rnn_path = path
+            in_use = backend.rnn_info()["fused_rnn_in_use"]
+            expected = {
+                "auto": sorted(backend.preferred_fused_rnn),
+                "fused": sorted(backend.fused_rnn_ops),
+                "generic": [],
+            }[path]
+            assert in_use == expected, path
+    finally:
+        backend.rnn_path = previous
+    assert backend.preferred_fused_rnn <= set(backend.fused_rnn_ops)
 
 
 # -- dropout -------------------------------------------------------------------------------------

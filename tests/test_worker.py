@@ -144,7 +144,8 @@ def test_run_cell_records_epochs_timing_memory(fakes, tmp_path):
     assert payload["memory"]["peak_host_bytes"] > 0
     assert payload["memory"]["peak_gpu_bytes"] is None
     assert payload["backend_info"]["engine"] == "fake-numpy"
-    assert payload["backend_info"]["rnn_path"] == "fused"  # the recurrent path it would take
+    assert payload["backend_info"]["rnn_path"] == "auto"  # the recurrent path it would take
+    assert payload["backend_info"]["fused_rnn_in_use"] == ["gru", "lstm", "simple_rnn"]
     info = payload["workload_info"]
     assert (info["epochs"], info["batch_size"], info["profile"]) == (3, 64, "default")
     assert json.loads(progress.read_text())["epoch"] == 3

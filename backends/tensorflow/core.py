@@ -87,6 +87,12 @@ class Core:
             "cuda": tf.sysconfig.get_build_info().get("cuda_version", ""),
         }
 
+    @property
+    def preferred_fused_rnn(self):
+        # BlockLSTM was slower than the while loop in every interleaved run on the development
+        # CPU (scripts/rnn_step_times.py times both paths); untried on a GPU
+        return frozenset()
+
     def fused_rnn(self, kind):
         # BlockLSTM has no XLA kernel: under BENCHBENCH_TF_JIT=1 every layer is generic
         return None if self.jit_compile else super().fused_rnn(kind)
