@@ -151,9 +151,8 @@ def main(argv=None) -> None:
         if "error" in row or "skipped" in row:
             print(f"{row['run']:40} {row.get('skipped') or 'failed: ' + str(row['error'])}")
             continue
-        print(
-            f"{row['run']:40} {row['first_step_s']:>12} {row['median_ms']:>10} {row['p90_ms']:>8}"
-        )
+        times = f"{row['first_step_s']:>12} {row['median_ms']:>10} {row['p90_ms']:>8}"
+        print(f"{row['run']:40} {times}  {row['auto_takes']}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
