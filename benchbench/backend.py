@@ -142,7 +142,16 @@ class BackendInfo:
 
 @runtime_checkable
 class TrainStep(Protocol):
-    """One optimisation step over one batch, compiled once per model."""
+    """One optimisation step over one batch, compiled once per model.
+
+    Attributes:
+        iterations: steps done so far, a Python int kept on the host (Keras's
+            ``optimizer.iterations``; settable, e.g. to resume). Each call computes the rule's
+            scalars as ``optimizer.scalars(iterations)`` on the host and feeds them to the step,
+            so every backend derives learning rates and bias corrections the same way.
+    """
+
+    iterations: int
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """Runs forward, backward and the optimizer update on a batch.
@@ -272,8 +281,9 @@ class BackendBase:
                 ``params`` are the tensors to use in place of the variables.
             loss: ``loss(y_true, y_pred) -> scalar`` (mean over the batch), written with ops.
             metric: ``metric(y_true, y_pred) -> scalar`` or None.
-            optimizer: a `benchbench.optimizers.Optimizer`; the adapter keeps its slots and calls
-                its ``update`` with the framework's arithmetic.
+            optimizer: a `benchbench.optimizers.Optimizer`; the adapter keeps its slots and the
+                step counter, and calls its ``update`` with the framework's arithmetic and the
+                step's ``scalars`` (see `TrainStep`).
             params: the variables made by `variable`, in model order.
 
         Returns:

@@ -5,6 +5,16 @@ arithmetic so that it runs unchanged on NumPy arrays, torch tensors, TensorFlow 
 arrays and PyTensor variables. Adapters own the slot storage and the step counter; they call
 `Optimizer.update` inside their compiled step.
 
+One precision on every backend: the step counter ``t`` is a Python int kept on the host (it
+never stops counting, as a float32 counter does at 2**24), and everything a rule derives from it
+(the decayed learning rate, Adam's bias corrections) is computed by `Optimizer.scalars` on the
+host in float64, then rounded to float32 once where it meets the float32 weights: adapters with
+a compiled step feed these scalars in as a float32 input each step. The other constants
+(``rho``, ``1 - rho``, ``epsilon``...) are Python floats computed in float64 and rounded once,
+as NumPy's weak scalars are. The first update of every rule therefore agrees across backends to
+float32 rounding (tested to 1e-6 relative); Keras 2 itself computed these constants in float32
+(``1. - K.pow(beta_2, t)`` is 1.3e-5 off at t = 1).
+
 Update rules (``t`` counts completed steps, starting at 0; ``lr`` is decayed as
 ``lr / (1 + decay * t)`` when ``decay`` is set):
 
@@ -20,6 +30,7 @@ Update rules (``t`` counts completed steps, starting at 0; ``lr`` is decayed as
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -51,24 +62,36 @@ class Optimizer:
     def config(self) -> dict:
         return {"name": self.name, **dataclasses.asdict(self)}
 
-    def lr_at(self, t: Any) -> Any:
+    def lr_at(self, t: int) -> float:
+        """The learning rate of step `t` (steps done so far), with Keras 2's ``decay``."""
         if self.decay:
             return self.learning_rate / (1.0 + self.decay * t)
         return self.learning_rate
 
+    def scalars(self, t: int) -> tuple[float, ...]:
+        """The rule's per-step scalars at step `t` (steps done so far, a Python int), as float64
+        Python floats: ``(lr,)``, and for Adam ``(lr_t,)`` with the bias corrections folded in.
+        Every adapter computes them with this method, on the host."""
+        if not isinstance(t, int) or isinstance(t, bool) or t < 0:
+            raise TypeError(f"{type(self).__name__}.scalars: t must be an int >= 0, got {t!r}")
+        return (self.lr_at(t),)
+
     def update(
-        self, p: Any, g: Any, slots: list[Any], t: Any, sqrt: Callable[[Any], Any]
+        self, p: Any, g: Any, slots: list[Any], scalars, sqrt: Callable[[Any], Any]
     ) -> tuple[Any, list[Any]]:
         """Returns the new parameter value and new slot values.
 
         Args:
             p: the parameter's current value; g: its gradient; slots: the current slot values in
-                `slot_names` order; t: steps done so far (int or scalar tensor);
+                `slot_names` order.
+            scalars: this step's `scalars`, as Python floats or as float32 scalar tensors of
+                the backend (a compiled step takes them as an input).
             sqrt: the framework's elementwise square root.
         """
-        return self.apply(p, g, slots, self.lr_at(t), t, sqrt)
+        return self.apply(p, g, slots, scalars[0], sqrt)
 
-    def apply(self, p, g, slots, lr, t, sqrt):
+    def apply(self, p, g, slots, lr, sqrt):
+        """The rule for one weight; ``lr`` is this step's first scalar."""
         raise NotImplementedError
 
 
@@ -84,7 +107,7 @@ class SGD(Optimizer):
     def slot_names(self):  # type: ignore[override]
         return ("velocity",) if self.momentum else ()
 
-    def apply(self, p, g, slots, lr, t, sqrt):
+    def apply(self, p, g, slots, lr, sqrt):
         if not self.momentum:
             return p - lr * g, []
         v = self.momentum * slots[0] - lr * g
@@ -102,7 +125,7 @@ class RMSprop(Optimizer):
     slot_names: ClassVar[tuple[str, ...]] = ("accumulator",)
     name: ClassVar[str] = "rmsprop"
 
-    def apply(self, p, g, slots, lr, t, sqrt):
+    def apply(self, p, g, slots, lr, sqrt):
         a = self.rho * slots[0] + (1.0 - self.rho) * (g * g)
         return p - lr * g / (sqrt(a) + self.epsilon), [a]
 
@@ -115,7 +138,7 @@ class Adagrad(Optimizer):
     slot_names: ClassVar[tuple[str, ...]] = ("accumulator",)
     name: ClassVar[str] = "adagrad"
 
-    def apply(self, p, g, slots, lr, t, sqrt):
+    def apply(self, p, g, slots, lr, sqrt):
         a = slots[0] + g * g
         return p - lr * g / (sqrt(a) + self.epsilon), [a]
 
@@ -129,7 +152,7 @@ class Adadelta(Optimizer):
     slot_names: ClassVar[tuple[str, ...]] = ("accumulator", "delta_accumulator")
     name: ClassVar[str] = "adadelta"
 
-    def apply(self, p, g, slots, lr, t, sqrt):
+    def apply(self, p, g, slots, lr, sqrt):
         a = self.rho * slots[0] + (1.0 - self.rho) * (g * g)
         u = g * sqrt(slots[1] + self.epsilon) / sqrt(a + self.epsilon)
         d = self.rho * slots[1] + (1.0 - self.rho) * (u * u)
@@ -152,10 +175,12 @@ class Adam(Optimizer):
             if not 0.0 <= getattr(self, beta) < 1.0:
                 raise ValueError(f"Adam({beta}={getattr(self, beta)!r}): expected 0 <= value < 1")
 
-    def apply(self, p, g, slots, lr, t, sqrt):
+    def scalars(self, t):
+        (lr,) = super().scalars(t)
         step = t + 1
-        # ``** 0.5`` rather than sqrt: ``step`` may be a Python int or a scalar tensor.
-        lr_t = lr * (1.0 - self.beta_2**step) ** 0.5 / (1.0 - self.beta_1**step)
+        return (lr * math.sqrt(1.0 - self.beta_2**step) / (1.0 - self.beta_1**step),)
+
+    def apply(self, p, g, slots, lr_t, sqrt):
         m = self.beta_1 * slots[0] + (1.0 - self.beta_1) * g
         v = self.beta_2 * slots[1] + (1.0 - self.beta_2) * (g * g)
         return p - lr_t * m / (sqrt(v) + self.epsilon), [m, v]
