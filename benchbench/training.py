@@ -17,7 +17,17 @@ from benchbench.errors import BenchbenchError
 
 
 class TrainingMixin:
-    """`fit`, `evaluate` and `predict` for `benchbench.models.Model`."""
+    """`fit`, `evaluate` and `predict` for `benchbench.models.Model`.
+
+    Attributes:
+        fit_loop: what drives `fit`'s epochs: None for benchbench's own loop (the backend's
+            compiled steps, batch by batch); a reference lane that trains through its
+            framework's own loop (Keras 3's ``fit``) sets a callable taking
+            ``(x, y, *, batch_size, epochs, initial_epoch, validation_data, shuffle, cbs)``
+            that calls the same hooks on ``cbs``, so the same callbacks time it.
+    """
+
+    fit_loop = None
 
     # -- steps -----------------------------------------------------------------------------------
 
@@ -124,16 +134,40 @@ class TrainingMixin:
         x, y = self._prepare(x, y)
         if validation_data is not None:
             validation_data = self._prepare(*validation_data)
-        step = self.train_step()
         self.history = History()
         extra = [ProgbarLogger(verbose)] if verbose else []
         cbs = CallbackList([self.history, *extra, *(callbacks or [])], self)
         n = len(x)
-        steps = -(-n // batch_size)
         cbs.call(
             "on_train_begin",
-            {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size},
+            {
+                "epochs": epochs,
+                "steps": -(-n // batch_size),
+                "samples": n,
+                "batch_size": batch_size,
+            },
         )
+        loop = self.fit_loop or self._fit_epochs
+        loop(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            cbs=cbs,
+        )
+        cbs.call("on_train_end", {})
+        return self.history
+
+    def _fit_epochs(
+        self, x, y, *, batch_size, epochs, initial_epoch, validation_data, shuffle, cbs
+    ):
+        """benchbench's own loop: batches cut on the host, the backend's compiled steps."""
+        step = self.train_step()
+        n = len(x)
+        steps = -(-n // batch_size)
         for epoch in range(initial_epoch, epochs):
             cbs.call("on_epoch_begin", epoch, {})
             order = np.random.default_rng([self.seed, epoch]).permutation(n) if shuffle else None
@@ -144,8 +178,6 @@ class TrainingMixin:
                 logs.update({f"val_{k}": v for k, v in val.items()})
                 cbs.call("on_validation_end", epoch, logs)
             cbs.call("on_epoch_end", epoch, logs)
-        cbs.call("on_train_end", {})
-        return self.history
 
     def _run_epoch(self, step, x, y, batch_size, steps, order, cbs) -> dict:
         total_loss = total_metric = 0.0

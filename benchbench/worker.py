@@ -165,8 +165,7 @@ def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbo
     x_train, y_train, x_test, y_test = fit_arrays(workload, profile, data)
     model = workload.build()
     model.compile(workload.optimizer(), loss=workload.loss, metrics=["accuracy"], backend=backend)
-    if lanes.is_lane(spec.backend):
-        lanes.attach(spec.backend, model, backend)
+    deviations = lanes.attach(spec.backend, model, backend) if lanes.is_lane(spec.backend) else []
     setup_time = time.perf_counter() - start
     gpu_peak_bytes(backend, reset=True)
     timer = TimingCallback()
@@ -202,6 +201,7 @@ def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbo
         },
         "accuracy_meaningful": not data.synthetic,
         "workload_info": info,
+        "lane_deviations": deviations,
     }
 
 
@@ -241,7 +241,10 @@ def run_cell(spec: CellSpec, progress_path: str | None = None, fit_verbose: int 
         "capabilities": dataclasses.asdict(backend.capabilities),
     }
     if lanes.is_lane(spec.backend):
-        payload["backend_info"].update(reference=True, lane=spec.backend)
+        payload["backend_info"].update(
+            reference=True, lane=spec.backend, deviations=payload.pop("lane_deviations")
+        )
+    payload.pop("lane_deviations", None)
     payload["process"] = {**environment.process_facts(), "affinity": affinity}
     return payload
 
