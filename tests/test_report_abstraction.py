@@ -6,6 +6,8 @@ values and flags the tables must carry.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from benchbench.report import abstraction, build_report, data, efficiency, markdown, sections
@@ -134,3 +136,25 @@ def test_html_and_csv_carry_the_new_figures(tmp_path):
     header = csv.splitlines()[0].split(",")
     assert {"flops_per_sample", "gemm_gflops", "gflops", "peak_share"} <= set(header)
     assert ",3211284," in csv
+
+
+def test_jit_lanes_get_columns_where_they_ran_and_deviations_are_marked(tmp_path):
+    rule = "Keras 3's rmsprop adds epsilon inside the square root"
+    lane = make_result("keras3:torch", MNIST_MLP, epoch_time=1.25)
+    lane = dataclasses.replace(lane, backend_info={**lane.backend_info, "deviations": [rule]})
+    for result in (
+        make_result("torch", MNIST_MLP, epoch_time=1.0),
+        lane,
+        make_result("keras3-jit:torch", MNIST_MLP, epoch_time=0.5),
+    ):
+        write_result(tmp_path, result)
+    [table] = abstraction.abstraction_tables(data.load([tmp_path]), "mnist_mlp")
+    jit = ["keras3-jit lane (samples/s)", "adapter / keras3-jit"]
+    assert list(table.frame.columns)[-2:] == jit
+    row = table.frame.loc["torch"]
+    assert row[KERAS3].text == "1.25x"
+    # no target for the jit lane: 0.50x is shown, not flagged
+    assert (row["adapter / keras3-jit"].text, row["adapter / keras3-jit"].flags) == ("0.50x", ())
+    assert row["keras3 lane (samples/s)"].text.endswith(" †")
+    assert f"† keras3:torch: {rule}." in table.footnotes
+    assert "jit_compile=True" in table.caption
