@@ -125,6 +125,8 @@ class BackendInfo:
         remedy: what to do about it ('' if available).
         devices: device kinds the adapter supports.
         reference: True for a reference lane (``native:*``, ``keras3:*``), not an adapter.
+        warning: a handicap it would run with here ('' if none), e.g. no BLAS linked; `list`
+            shows it, and the results' ``backend_info['degraded']`` says whether a run had it.
     """
 
     name: str
@@ -135,6 +137,7 @@ class BackendInfo:
     remedy: str = ""
     devices: tuple[str, ...] = ("cpu",)
     reference: bool = False
+    warning: str = ""
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -223,9 +223,9 @@ def test_list_shows_backends_with_reasons_and_workloads(fakes, capsys, monkeypat
     )
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "fake               available    fake-numpy 0.0 (devices: cpu)" in out
+    assert f"{'fake':<21} available    fake-numpy 0.0 (devices: cpu)" in out
     cntk = worker.probe("cntk")
-    assert f"cntk               unavailable  {cntk['reason']}" in out
+    assert f"{'cntk':<21} unavailable  {cntk['reason']}" in out
     assert "remedy: CNTK 2.7" in out
     assert "tiny" in out and "dataset blobs (present" in out and "quick (run's default)" in out
 

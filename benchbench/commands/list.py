@@ -81,12 +81,15 @@ def backend_lines(info: dict) -> list[str]:
     if info["available"]:
         engine = info.get("engine") or name
         devices = ", ".join(info.get("devices") or [])
-        return [
-            f"  {name:<18} available    {engine} {info.get('version', '')} (devices: {devices})"
+        lines = [
+            f"  {name:<21} available    {engine} {info.get('version', '')} (devices: {devices})"
         ]
+        if info.get("warning"):
+            lines.append(f"  {'':<21}              warning: {info['warning']}")
+        return lines
     return [
-        f"  {name:<18} unavailable  {info.get('reason', '')}",
-        f"  {'':<18}              remedy: {info.get('remedy', '')}",
+        f"  {name:<21} unavailable  {info.get('reason', '')}",
+        f"  {'':<21}              remedy: {info.get('remedy', '')}",
     ]
 
 
