@@ -10,6 +10,9 @@
   first (which carries the compilation).
 - ``needs_sync`` makes the fit loop synchronise the backend's device before every hook, so each
   clock read sees finished work (CUDA kernels and XLA dispatch are asynchronous).
+- A fit loop that runs several steps per call (Keras's ``steps_per_execution``, in a keras3
+  lane) calls the batch hooks once per call and says how many steps it ran with
+  ``logs['steps_in_batch']``; each of those steps is then recorded as an equal share.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ class TimingCallback(Callback):
         self._step_start = self.clock()
 
     def on_train_batch_end(self, batch, logs):
-        self._steps.append(self.clock() - self._step_start)
+        n = int((logs or {}).get("steps_in_batch", 1))
+        self._steps.extend([(self.clock() - self._step_start) / n] * n)
 
     def on_validation_begin(self, epoch, logs):
         self._val_start = self.clock()

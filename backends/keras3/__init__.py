@@ -29,6 +29,16 @@ from benchbench.backend import BackendInfo
 from benchbench.errors import LaneUnsupported
 
 FRAMEWORKS = ("tensorflow", "jax", "torch")
+#: Keras's ``steps_per_execution`` per framework where several steps per compiled call measured
+#: faster (PyTorch supports only 1); ``$BENCHBENCH_KERAS3_STEPS_PER_EXECUTION`` overrides it.
+STEPS_PER_EXECUTION: dict[str, int] = {}
+STEPS_ENV = "BENCHBENCH_KERAS3_STEPS_PER_EXECUTION"
+
+
+def steps_per_execution(framework: str) -> int:
+    if framework == "torch":
+        return 1
+    return int(os.environ.get(STEPS_ENV) or STEPS_PER_EXECUTION.get(framework, 1))
 
 
 def probe(name: str, framework: str) -> BackendInfo:
@@ -142,7 +152,9 @@ def deviations(config: dict) -> list[str]:
 
 
 def _bridge(keras, cbs, epoch_logs):
-    """A Keras callback that calls benchbench's fit hooks (`CallbackList` ``cbs``)."""
+    """A Keras callback that calls benchbench's fit hooks (`CallbackList` ``cbs``). With
+    ``steps_per_execution`` Keras calls the batch hooks once per execution (the first and the
+    last step's index): the logs say how many steps it ran."""
 
     class Bridge(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -150,11 +162,13 @@ def _bridge(keras, cbs, epoch_logs):
             cbs.call("on_epoch_begin", epoch, {})
 
         def on_train_batch_begin(self, batch, logs=None):
+            self.first = batch
             cbs.call("on_train_batch_begin", batch, {})
 
         def on_train_batch_end(self, batch, logs=None):
             self.train_logs = epoch_logs(logs)
-            cbs.call("on_train_batch_end", batch, self.train_logs)
+            steps = {"steps_in_batch": batch - self.first + 1}
+            cbs.call("on_train_batch_end", batch, {**self.train_logs, **steps})
 
         def on_test_begin(self, logs=None):  # only called for fit's validation pass
             cbs.call("on_validation_begin", self.epoch, dict(self.train_logs))
@@ -209,6 +223,7 @@ def attach(model, backend, jit_compile="auto") -> list[str]:
         loss=model.loss_name,
         metrics=["accuracy"] if model.metric_name else None,
         jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution(backend.name),
     )
 
     def test_step(x, y):
