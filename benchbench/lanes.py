@@ -63,8 +63,23 @@ def native_loss(lane: str, model) -> bool:
     return model.loss_name == "sparse_categorical_crossentropy"
 
 
+#: Optimizer options the native lanes have no hand-written form of, with their neutral values.
+NATIVE_NEUTRAL_OPTIONS = {
+    "clipnorm": 0.0,
+    "clipvalue": 0.0,
+    "amsgrad": False,
+    "initial_accumulator_value": 0.0,
+}
+
+
 def native_rule(lane: str, rules: dict, config: dict):
     """The entry of `rules` (optimizer name -> the lane's form of it) for an optimizer config."""
+    for option, neutral in NATIVE_NEUTRAL_OPTIONS.items():
+        if config.get(option, neutral) != neutral:
+            raise LaneUnsupported(
+                f"{lane}: no hand-written form of {config['name']}({option}="
+                f"{config[option]!r}); use the adapter or a keras3 lane for it"
+            )
     if config["name"] not in rules:
         raise LaneUnsupported(
             f"{lane}: no hand-written form of optimizer {config['name']!r}; "

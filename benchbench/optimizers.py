@@ -24,7 +24,12 @@ Update rules (``t`` counts completed steps, starting at 0; ``lr`` is decayed as
 - Adadelta: ``a = rho * a + (1 - rho) * g**2``; ``u = g * sqrt(d + epsilon) / sqrt(a + epsilon)``;
   ``p -= lr * u``; ``d = rho * d + (1 - rho) * u**2``.
 - Adam: ``m = b1 * m + (1 - b1) * g``; ``v = b2 * v + (1 - b2) * g**2``;
-  ``p -= lr * sqrt(1 - b2**(t+1)) / (1 - b1**(t+1)) * m / (sqrt(v) + epsilon)``.
+  ``p -= lr * sqrt(1 - b2**(t+1)) / (1 - b1**(t+1)) * m / (sqrt(v) + epsilon)``; with
+  ``amsgrad``, ``vhat = max(vhat, v)`` replaces ``v`` in the step.
+
+Every optimizer takes Keras 2's gradient clipping, applied before the rule: ``clipnorm`` scales
+all gradients by ``clipnorm / max(norm, clipnorm)``, ``norm`` being their global L2 norm (Keras
+2.3.1's ``get_gradients``), then ``clipvalue`` clips each element to ``[-clipvalue, clipvalue]``.
 """
 
 from __future__ import annotations
@@ -40,11 +45,31 @@ EPSILON = 1e-7
 
 
 @dataclasses.dataclass(frozen=True)
+class RuleOps:
+    """The framework functions update rules and clipping need beyond Python arithmetic; each
+    adapter makes one.
+
+    Attributes:
+        sqrt: elementwise square root.
+        maximum: elementwise maximum of two tensors of one shape.
+        sum: the sum of all elements, a scalar.
+        clip: ``clip(x, lo, hi)`` with float bounds (``hi`` may be ``inf``).
+    """
+
+    sqrt: Callable[[Any], Any]
+    maximum: Callable[[Any, Any], Any]
+    sum: Callable[[Any], Any]
+    clip: Callable[[Any, float, float], Any]
+
+
+@dataclasses.dataclass(frozen=True)
 class Optimizer:
     """Base class. Subclasses define fields, `slot_names` and `apply`."""
 
     learning_rate: float = 0.01
     decay: float = 0.0
+    clipnorm: float = 0.0
+    clipvalue: float = 0.0
 
     slot_names: ClassVar[tuple[str, ...]] = ()
     name: ClassVar[str] = ""
@@ -76,21 +101,37 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__}.scalars: t must be an int >= 0, got {t!r}")
         return (self.lr_at(t),)
 
+    def clip_gradients(self, grads: list[Any], ops: RuleOps) -> list[Any]:
+        """`grads` after ``clipnorm`` and ``clipvalue`` (the same list if neither is set)."""
+        grads = list(grads)
+        if self.clipnorm > 0:
+            norm = ops.sqrt(sum(ops.sum(g * g) for g in grads))
+            # exactly 1 below the limit: clip(norm, c, inf) is then c itself
+            scale = self.clipnorm / ops.clip(norm, self.clipnorm, math.inf)
+            grads = [g * scale for g in grads]
+        if self.clipvalue > 0:
+            grads = [ops.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
     def update(
-        self, p: Any, g: Any, slots: list[Any], scalars, sqrt: Callable[[Any], Any]
+        self, p: Any, g: Any, slots: list[Any], scalars, ops: RuleOps
     ) -> tuple[Any, list[Any]]:
         """Returns the new parameter value and new slot values.
 
         Args:
-            p: the parameter's current value; g: its gradient; slots: the current slot values in
-                `slot_names` order.
+            p: the parameter's current value; g: its (clipped) gradient; slots: the current slot
+                values in `slot_names` order.
             scalars: this step's `scalars`, as Python floats or as float32 scalar tensors of
                 the backend (a compiled step takes them as an input).
-            sqrt: the framework's elementwise square root.
+            ops: the framework's `RuleOps`.
         """
-        return self.apply(p, g, slots, scalars[0], sqrt)
+        return self.apply(p, g, slots, scalars[0], ops)
 
-    def apply(self, p, g, slots, lr, sqrt):
+    def initial_slots(self) -> tuple[float, ...]:
+        """The value each slot starts at, in `slot_names` order (zeros unless a rule says)."""
+        return (0.0,) * len(self.slot_names)
+
+    def apply(self, p, g, slots, lr, ops):
         """The rule for one weight; ``lr`` is this step's first scalar."""
         raise NotImplementedError
 
@@ -107,7 +148,7 @@ class SGD(Optimizer):
     def slot_names(self):  # type: ignore[override]
         return ("velocity",) if self.momentum else ()
 
-    def apply(self, p, g, slots, lr, sqrt):
+    def apply(self, p, g, slots, lr, ops):
         if not self.momentum:
             return p - lr * g, []
         v = self.momentum * slots[0] - lr * g
@@ -125,9 +166,9 @@ class RMSprop(Optimizer):
     slot_names: ClassVar[tuple[str, ...]] = ("accumulator",)
     name: ClassVar[str] = "rmsprop"
 
-    def apply(self, p, g, slots, lr, sqrt):
+    def apply(self, p, g, slots, lr, ops):
         a = self.rho * slots[0] + (1.0 - self.rho) * (g * g)
-        return p - lr * g / (sqrt(a) + self.epsilon), [a]
+        return p - lr * g / (ops.sqrt(a) + self.epsilon), [a]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,12 +176,16 @@ class Adagrad(Optimizer):
     learning_rate: float = 0.01
     epsilon: float = EPSILON
     decay: float = 0.0
+    initial_accumulator_value: float = 0.0  # Keras 2.3.1's accumulators start at zero
     slot_names: ClassVar[tuple[str, ...]] = ("accumulator",)
     name: ClassVar[str] = "adagrad"
 
-    def apply(self, p, g, slots, lr, sqrt):
+    def initial_slots(self):
+        return (self.initial_accumulator_value,)
+
+    def apply(self, p, g, slots, lr, ops):
         a = slots[0] + g * g
-        return p - lr * g / (sqrt(a) + self.epsilon), [a]
+        return p - lr * g / (ops.sqrt(a) + self.epsilon), [a]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,9 +197,9 @@ class Adadelta(Optimizer):
     slot_names: ClassVar[tuple[str, ...]] = ("accumulator", "delta_accumulator")
     name: ClassVar[str] = "adadelta"
 
-    def apply(self, p, g, slots, lr, sqrt):
+    def apply(self, p, g, slots, lr, ops):
         a = self.rho * slots[0] + (1.0 - self.rho) * (g * g)
-        u = g * sqrt(slots[1] + self.epsilon) / sqrt(a + self.epsilon)
+        u = g * ops.sqrt(slots[1] + self.epsilon) / ops.sqrt(a + self.epsilon)
         d = self.rho * slots[1] + (1.0 - self.rho) * (u * u)
         return p - lr * u, [a, d]
 
@@ -166,8 +211,12 @@ class Adam(Optimizer):
     beta_2: float = 0.999
     epsilon: float = EPSILON
     decay: float = 0.0
-    slot_names: ClassVar[tuple[str, ...]] = ("m", "v")
+    amsgrad: bool = False
     name: ClassVar[str] = "adam"
+
+    @property
+    def slot_names(self):  # type: ignore[override]
+        return ("m", "v", "vhat") if self.amsgrad else ("m", "v")
 
     def __post_init__(self):
         super().__post_init__()
@@ -180,10 +229,13 @@ class Adam(Optimizer):
         step = t + 1
         return (lr * math.sqrt(1.0 - self.beta_2**step) / (1.0 - self.beta_1**step),)
 
-    def apply(self, p, g, slots, lr_t, sqrt):
+    def apply(self, p, g, slots, lr_t, ops):
         m = self.beta_1 * slots[0] + (1.0 - self.beta_1) * g
         v = self.beta_2 * slots[1] + (1.0 - self.beta_2) * (g * g)
-        return p - lr_t * m / (sqrt(v) + self.epsilon), [m, v]
+        if self.amsgrad:
+            vhat = ops.maximum(slots[2], v)
+            return p - lr_t * m / (ops.sqrt(vhat) + self.epsilon), [m, v, vhat]
+        return p - lr_t * m / (ops.sqrt(v) + self.epsilon), [m, v]
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

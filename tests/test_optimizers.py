@@ -10,7 +10,7 @@ import pytest
 
 from benchbench import Sequential
 from benchbench.layers import Dense
-from benchbench.optimizers import SGD, Adadelta, Adagrad, Adam, RMSprop
+from benchbench.optimizers import SGD, Adadelta, Adagrad, Adam, RMSprop, RuleOps
 
 OPTIMIZERS = {
     "sgd": SGD(learning_rate=0.01),
@@ -61,3 +61,40 @@ def test_scalars_are_float64_host_arithmetic_on_an_int_counter():
     assert SGD(learning_rate=0.1, decay=0.5).scalars(2) == (0.1 / 2.0,)
     with pytest.raises(TypeError, match="int >= 0"):
         adam.scalars(1.0)
+
+
+#: Keras 2 options on top of the rules, each with a setting that changes the first update.
+OPTIONS = {
+    "clipnorm": SGD(learning_rate=0.1, clipnorm=0.5),
+    "clipnorm-not-reached": Adam(learning_rate=0.01, clipnorm=100.0),
+    "clipvalue": RMSprop(learning_rate=0.01, clipvalue=0.05),
+    "amsgrad": Adam(learning_rate=0.01, amsgrad=True),
+    "adagrad-initial-accumulator": Adagrad(learning_rate=0.1, initial_accumulator_value=0.1),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIONS))
+def test_keras2_options_agree_with_the_reference(name, other_backend, reference):
+    expected = _first_update(reference, OPTIONS[name], 0)
+    actual = _first_update(other_backend, OPTIONS[name], 0)
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=0)
+
+
+def test_clipping_follows_keras_2():
+    ops = RuleOps(sqrt=np.sqrt, maximum=np.maximum, sum=np.sum, clip=np.clip)
+    grads = [np.array([3.0, 0.0], np.float32), np.array([4.0], np.float32)]  # global norm 5
+    clipped = SGD(clipnorm=1.0).clip_gradients(grads, ops)
+    np.testing.assert_allclose(np.concatenate(clipped), [0.6, 0.0, 0.8], rtol=1e-7)
+    np.testing.assert_array_equal(SGD(clipnorm=10.0).clip_gradients(grads, ops)[1], grads[1])
+    both = SGD(clipnorm=1.0, clipvalue=0.7).clip_gradients(grads, ops)
+    np.testing.assert_allclose(np.concatenate(both), [0.6, 0.0, 0.7], rtol=1e-7)
+
+
+def test_amsgrad_keeps_the_largest_second_moment():
+    ops = RuleOps(sqrt=np.sqrt, maximum=np.maximum, sum=np.sum, clip=np.clip)
+    adam = Adam(learning_rate=0.1, amsgrad=True)
+    assert adam.slot_names == ("m", "v", "vhat") and Adam().slot_names == ("m", "v")
+    p, slots = np.zeros(1, np.float32), [np.zeros(1, np.float32)] * 3
+    p, slots = adam.update(p, np.array([1.0], np.float32), slots, adam.scalars(0), ops)
+    p, slots = adam.update(p, np.array([0.0], np.float32), slots, adam.scalars(1), ops)
+    assert slots[2][0] == pytest.approx(0.001) and slots[1][0] < slots[2][0]

@@ -14,6 +14,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchbench.optimizers import RuleOps
+
+OPS = RuleOps(sqrt=jnp.sqrt, maximum=jnp.maximum, sum=jnp.sum, clip=jnp.clip)
+
 
 def _objective(forward, loss, metric, training: bool):
     """``(params, x, y, rng) -> (loss, metric)``; the metric rides along as auxiliary output so
@@ -50,7 +54,7 @@ class TrainStep:
         # Distinct zero arrays per slot, on the weights' device: each is donated, and a buffer
         # may be donated only once.
         self.slots = [
-            [backend.convert(np.zeros(h.shape, np.float32)) for _ in optimizer.slot_names]
+            [backend.convert(np.full(h.shape, v, np.float32)) for v in optimizer.initial_slots()]
             for h in self.holders
         ]
         self.iterations = 0
@@ -64,9 +68,10 @@ class TrainStep:
         grad_fn = jax.value_and_grad(self.objective, has_aux=True)
         (loss, metric), grads = grad_fn(params, x, y, self.backend.step_rng(step))
         scalars = tuple(scalars)
+        grads = self.optimizer.clip_gradients(grads, OPS)
         new_params, new_slots = [], []
         for p, g, s in zip(params, grads, slots, strict=True):
-            p_new, s_new = self.optimizer.update(p, g, s, scalars, jnp.sqrt)
+            p_new, s_new = self.optimizer.update(p, g, s, scalars, OPS)
             new_params.append(p_new.astype(p.dtype))
             new_slots.append([v.astype(p.dtype) for v in s_new])
         return new_params, new_slots, jnp.stack([loss, metric])

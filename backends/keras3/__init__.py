@@ -14,8 +14,8 @@ PyTorch).
 
 Keras 3's optimizers are used as shipped. Two of their rules are not Keras 2's: RMSprop and
 Adagrad add epsilon inside the square root (``sqrt(a + eps)``, Keras 2 ``sqrt(a) + eps``), which
-`deviations` names for the report; Adagrad is given Keras 2's initial accumulator (0, where
-Keras 3 defaults to 0.1).
+`deviations` names for the report; Adagrad is given the config's initial accumulator (Keras
+2's 0 by default, where Keras 3 defaults to 0.1).
 """
 
 from __future__ import annotations
@@ -118,25 +118,45 @@ def build_model(keras, model):
 
 
 def make_optimizer(keras, config: dict):
-    """Keras 3's optimizer for a benchbench config (see `deviations` for where it differs)."""
+    """Keras 3's optimizer for a benchbench config (see `deviations` for where it differs).
+
+    Keras 2's ``clipnorm`` clips the global norm of all gradients: Keras 3 calls that
+    ``global_clipnorm`` (its ``clipnorm`` clips each weight's gradient alone).
+    """
     name, lr = config["name"], config["learning_rate"]
     if config.get("decay"):
         lr = keras.optimizers.schedules.InverseTimeDecay(
             lr, decay_steps=1, decay_rate=config["decay"]
         )
+    common = {
+        "global_clipnorm": config.get("clipnorm") or None,
+        "clipvalue": config.get("clipvalue") or None,
+    }
     if name == "sgd":
-        return keras.optimizers.SGD(lr, momentum=config["momentum"], nesterov=config["nesterov"])
+        return keras.optimizers.SGD(
+            lr, momentum=config["momentum"], nesterov=config["nesterov"], **common
+        )
     if name == "rmsprop":
-        return keras.optimizers.RMSprop(lr, rho=config["rho"], epsilon=config["epsilon"])
+        return keras.optimizers.RMSprop(lr, rho=config["rho"], epsilon=config["epsilon"], **common)
     if name == "adadelta":
-        return keras.optimizers.Adadelta(lr, rho=config["rho"], epsilon=config["epsilon"])
+        return keras.optimizers.Adadelta(
+            lr, rho=config["rho"], epsilon=config["epsilon"], **common
+        )
     if name == "adagrad":
         return keras.optimizers.Adagrad(
-            lr, initial_accumulator_value=0.0, epsilon=config["epsilon"]
+            lr,
+            initial_accumulator_value=config.get("initial_accumulator_value", 0.0),
+            epsilon=config["epsilon"],
+            **common,
         )
     if name == "adam":
         return keras.optimizers.Adam(
-            lr, beta_1=config["beta_1"], beta_2=config["beta_2"], epsilon=config["epsilon"]
+            lr,
+            beta_1=config["beta_1"],
+            beta_2=config["beta_2"],
+            epsilon=config["epsilon"],
+            amsgrad=config.get("amsgrad", False),
+            **common,
         )
     raise LaneUnsupported(f"keras3 lane: no Keras form of optimizer {name!r}")
 

@@ -66,6 +66,8 @@ def _adadelta(opt, var, grad, slots, lr):
 def _adam(opt, var, grad, slots, lr_t):
     m = slots[0].assign(opt.beta_1 * slots[0] + (1.0 - opt.beta_1) * grad)
     v = slots[1].assign(opt.beta_2 * slots[1] + (1.0 - opt.beta_2) * tf.square(grad))
+    if opt.amsgrad:
+        v = slots[2].assign(tf.maximum(slots[2], v))
     var.assign_sub(lr_t * m / (tf.sqrt(v) + opt.epsilon))
 
 

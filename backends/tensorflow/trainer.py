@@ -18,8 +18,10 @@ import numpy as np
 import tensorflow as tf
 
 from backends.tensorflow.optim import fused_update
+from benchbench.optimizers import RuleOps
 
 ZERO = tf.UnconnectedGradients.ZERO
+OPS = RuleOps(sqrt=tf.sqrt, maximum=tf.maximum, sum=tf.reduce_sum, clip=tf.clip_by_value)
 
 
 class CompiledStep:
@@ -97,8 +99,9 @@ class Trainer:
     def make_train_step(self, forward, loss, metric, optimizer, params):
         params = list(params)
         with tf.device(self.tf_device):
+            initial = optimizer.initial_slots()
             slots = [
-                [tf.Variable(tf.zeros_like(p), trainable=False) for _ in optimizer.slot_names]
+                [tf.Variable(tf.fill(p.shape, v), trainable=False) for v in initial]
                 for p in params
             ]
         fused = fused_update(optimizer)
@@ -110,6 +113,7 @@ class Trainer:
                 out = forward(params, x, True, self.step_rng(step[0]))
                 batch_loss, result = _loss_and_metric(loss, metric, y, out)
             grads = tape.gradient(batch_loss, params, unconnected_gradients=ZERO)
+            grads = optimizer.clip_gradients(grads, OPS)
             if fused:
                 fused(params, grads, slots, scalars)
             else:
@@ -122,7 +126,7 @@ class Trainer:
     def _generic_update(optimizer, params, grads, slots, scalars):
         for p, g, p_slots in zip(params, grads, slots, strict=True):
             new, new_slots = optimizer.update(
-                p, g, [s.read_value() for s in p_slots], scalars, tf.sqrt
+                p, g, [s.read_value() for s in p_slots], scalars, OPS
             )
             p.assign(new)
             for s, value in zip(p_slots, new_slots, strict=True):

@@ -15,6 +15,7 @@ import numpy as np
 
 from backends.theano import engine, nn
 from backends.theano.engine import T
+from benchbench.optimizers import RuleOps
 
 
 class CompiledStep:
@@ -77,8 +78,7 @@ class PredictStep(CompiledStep):
         return np.asarray(self.function(x)(x))
 
 
-def _sqrt(x):
-    return T.sqrt(x) if hasattr(x, "type") else x**0.5
+OPS = RuleOps(sqrt=T.sqrt, maximum=T.maximum, sum=T.sum, clip=T.clip)
 
 
 def _loss_and_metric(forward, loss, metric, params, x, y, training):
@@ -93,8 +93,8 @@ def _optimizer_slots(optimizer, params):
     updates the same state."""
     return [
         [
-            engine.shared_variable(np.zeros_like(p.get_value(borrow=True)), f"{p.name}/{s}")
-            for s in optimizer.slot_names
+            engine.shared_variable(np.full_like(p.get_value(borrow=True), v), f"{p.name}/{s}")
+            for s, v in zip(optimizer.slot_names, optimizer.initial_slots(), strict=True)
         ]
         for p in params
     ]
@@ -103,9 +103,10 @@ def _optimizer_slots(optimizer, params):
 def _optimizer_updates(optimizer, params, grads, all_slots, scalars) -> list:
     """(shared, new value) pairs for the weights and their slots."""
     scalars = [scalars[i] for i in range(len(optimizer.scalars(0)))]
+    grads = optimizer.clip_gradients(grads, OPS)
     updates = []
     for p, g, slots in zip(params, grads, all_slots, strict=True):
-        new, new_slots = optimizer.update(p, g, slots, scalars, _sqrt)
+        new, new_slots = optimizer.update(p, g, slots, scalars, OPS)
         updates.append((p, T.cast(new, "float32")))
         updates += [(s, T.cast(v, "float32")) for s, v in zip(slots, new_slots, strict=True)]
     return updates

@@ -119,6 +119,9 @@ def build_module(model) -> nn.Module:
     return _Graph(model, modules)
 
 
+_OPTIMIZER_NAMES = ("sgd", "rmsprop", "adadelta", "adagrad", "adam")
+
+
 def _optimizer(config: dict, params, fast: dict):
     name, lr = config["name"], config["learning_rate"]
     if name == "sgd":
@@ -144,6 +147,7 @@ def _optimizer(config: dict, params, fast: dict):
 def make_optimizer(config: dict, params, device: torch.device):
     """The torch.optim equivalent of a benchbench optimizer config, on its fastest kernel, and
     the ``decay`` schedule (None without decay)."""
+    lanes.native_rule("native:torch", dict.fromkeys(_OPTIMIZER_NAMES), config)
     # fused kernels exist for CPU and CUDA tensors; elsewhere the multi-tensor path
     fast = {"fused": True} if device.type in ("cpu", "cuda") else {"foreach": True}
     opt = _optimizer(config, list(params), fast)

@@ -66,6 +66,10 @@ def _adam(opt, params, grads, slots, lr_t):
     torch._foreach_lerp_(m, grads, 1.0 - opt.beta_1)
     torch._foreach_mul_(v, opt.beta_2)
     torch._foreach_addcmul_(v, grads, grads, value=1.0 - opt.beta_2)
+    if opt.amsgrad:
+        vhat = [s[2] for s in slots]
+        torch._foreach_maximum_(vhat, v)
+        v = vhat
     denom = torch._foreach_sqrt(v)
     torch._foreach_add_(denom, opt.epsilon)
     torch._foreach_addcdiv_(params, m, denom, value=-lr_t)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 
 from backends.torch.optim import fused_update
+from benchbench.optimizers import RuleOps
 
-
-def _sqrt(x):
-    return torch.sqrt(x) if isinstance(x, torch.Tensor) else x**0.5
+OPS = RuleOps(sqrt=torch.sqrt, maximum=torch.maximum, sum=torch.sum, clip=torch.clamp)
 
 
 class TrainStep:
@@ -21,7 +20,9 @@ class TrainStep:
     def __init__(self, backend, forward, loss, metric, optimizer, params):
         self.backend, self.forward, self.loss, self.metric = backend, forward, loss, metric
         self.optimizer, self.params = optimizer, list(params)
-        self.slots = [[torch.zeros_like(p) for _ in optimizer.slot_names] for p in self.params]
+        self.slots = [
+            [torch.full_like(p, v) for v in optimizer.initial_slots()] for p in self.params
+        ]
         self.fused = fused_update(optimizer)
         self.iterations = 0
 
@@ -31,6 +32,7 @@ class TrainStep:
         batch_loss = self.loss(yb, out)
         grads = torch.autograd.grad(batch_loss, self.params)
         with torch.no_grad():
+            grads = self.optimizer.clip_gradients(grads, OPS)
             metric = self.metric(yb, out) if self.metric else batch_loss.new_zeros(())
             scalars = self.optimizer.scalars(self.iterations)
             if self.fused:
@@ -45,7 +47,7 @@ class TrainStep:
 
     def _generic_update(self, grads, scalars):
         for p, g, slots in zip(self.params, grads, self.slots, strict=True):
-            new, new_slots = self.optimizer.update(p, g, slots, scalars, _sqrt)
+            new, new_slots = self.optimizer.update(p, g, slots, scalars, OPS)
             p.copy_(new)
             for s, v in zip(slots, new_slots, strict=True):
                 s.copy_(v)
