@@ -8,6 +8,11 @@ Layout on disk::
 
 Every file carries ``schema_version``. Readers skip files that are corrupt or of a newer schema
 with a warning, so one bad file never hides the rest. Nothing here imports a framework.
+
+Schema versions: 1, the first; 2 adds each cell's ``interference`` (see
+`benchbench.interference`), ``timing.epoch_time_cv``, the spec's ``quiet_wait``, and per-repeat
+seeds (``spec.seed`` is the repeat's own seed of data order and dropout). Version 1 files are read
+as cells whose interference was not measured.
 """
 
 from __future__ import annotations
@@ -23,7 +28,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+from benchbench.interference import Interference, is_unstable
+
+SCHEMA_VERSION = 2
+#: Versions this benchbench reads (older ones lack the fields added since; see above).
+READABLE_VERSIONS = (1, 2)
 
 #: Cell outcomes. Only 'ok' cells carry timings; the others carry a reason.
 STATUSES = ("ok", "failed", "timeout", "skipped", "unavailable", "interrupted")
@@ -49,6 +58,7 @@ class CellSpec:
     seed: int = 0
     timeout: float | None = None
     verbose: bool = False
+    quiet_wait: float | None = None
 
     @property
     def cell_id(self) -> str:
@@ -103,6 +113,8 @@ class Timing:
         throughput: training samples per second in the steady state.
         setup_time: data loading, model build and compile() before the first epoch.
         samples_per_epoch: training samples per epoch.
+        epoch_time_cv: standard deviation / mean of ``steady_epoch_times`` (None with fewer
+            than 3 of them, and in files of schema 1).
     """
 
     first_epoch_time: float
@@ -113,6 +125,7 @@ class Timing:
     throughput: float
     setup_time: float
     samples_per_epoch: int
+    epoch_time_cv: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> Timing:
@@ -152,7 +165,19 @@ class CellResult:
     started_at: str = ""
     finished_at: str = ""
     wall_time: float | None = None
+    interference: Interference | None = None
     schema_version: int = SCHEMA_VERSION
+
+    @property
+    def noisy(self) -> bool:
+        """Other processes (or the hypervisor) took a share of the cell's CPUs past the
+        threshold while it trained (`benchbench.interference`); False where not measured."""
+        return bool(self.interference and self.interference.noisy)
+
+    @property
+    def unstable(self) -> bool:
+        """Its steady epoch times vary by more than `interference.UNSTABLE_CV` of their mean."""
+        return bool(self.timing and is_unstable(self.timing.steady_epoch_times))
 
     @property
     def final_val_accuracy(self) -> float | None:
@@ -167,15 +192,15 @@ class CellResult:
     @classmethod
     def from_dict(cls, data: dict) -> CellResult:
         data = dict(data)
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"schema_version {version!r}, this benchbench reads {SCHEMA_VERSION}")
+        check_version(data)
         data["spec"] = CellSpec.from_dict(data["spec"])
         data["epochs"] = [EpochRecord.from_dict(e) for e in data.get("epochs", [])]
         if data.get("timing") is not None:
             data["timing"] = Timing.from_dict(data["timing"])
         if data.get("memory") is not None:
             data["memory"] = Memory.from_dict(data["memory"])
+        if data.get("interference") is not None:
+            data["interference"] = Interference.from_dict(data["interference"])
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -221,11 +246,20 @@ class RunManifest:
 
     @classmethod
     def from_dict(cls, data: dict) -> RunManifest:
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"schema_version {version!r}, this benchbench reads {SCHEMA_VERSION}")
+        check_version(data)
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def check_version(data: dict) -> None:
+    """Raises ValueError for a file whose schema this benchbench cannot read."""
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version not in READABLE_VERSIONS:
+        readable = ", ".join(map(str, READABLE_VERSIONS))
+        raise ValueError(
+            f"schema_version {version!r}, this benchbench reads {readable} "
+            "(a newer file needs a newer benchbench)"
+        )
 
 
 MANIFEST = "manifest.json"

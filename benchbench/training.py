@@ -1,7 +1,8 @@
 """The fit loop, `evaluate` and `predict`: the one place that drives every backend's steps.
 
 Batches are cut on the host from float32 NumPy arrays (shuffled by a generator seeded from the
-model's seed and the epoch number, so every backend sees the same batches in the same order)
+shuffle seed, by default the model's, and the epoch number, so every backend sees the same
+batches in the same order)
 and handed to the backend's compiled step. Timing callbacks hook in here, never in adapters.
 """
 
@@ -109,8 +110,12 @@ class TrainingMixin:
         shuffle: bool = True,
         callbacks: Sequence[Callback] | None = None,
         initial_epoch: int = 0,
+        shuffle_seed: int | None = None,
     ) -> History:
         """Trains the model, as Keras's ``fit`` does for in-memory arrays.
+
+        `shuffle_seed` seeds the order of the batches (default: the model's seed, which also
+        seeds its weights); benchbench's runner gives every repeat its own.
 
         Returns:
             A `History` whose ``history`` maps 'loss', 'accuracy' (if asked for), 'val_loss' and
@@ -134,9 +139,10 @@ class TrainingMixin:
             "on_train_begin",
             {"epochs": epochs, "steps": steps, "samples": n, "batch_size": batch_size},
         )
+        seed = self.seed if shuffle_seed is None else shuffle_seed
         for epoch in range(initial_epoch, epochs):
             cbs.call("on_epoch_begin", epoch, {})
-            order = np.random.default_rng([self.seed, epoch]).permutation(n) if shuffle else None
+            order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else None
             logs = self._run_epoch(step, x, y, batch_size, steps, order, cbs)
             if validation_data is not None:
                 cbs.call("on_validation_begin", epoch, logs)

@@ -198,9 +198,14 @@ def test_new_and_missing_cells_are_listed(tmp_path, capsys):
     base = write_run(tmp_path / "base")
     results.write_result(base, cell("mnist1d_mlp"))
     code, out, _ = run_check(tmp_path, capsys, base=base, cur=cur)
-    assert code == 0
+    assert code == 2  # a baseline cell without a current result is a data error
     assert "new in current (not compared): digits_mlp/torch/cpu" in out
-    assert "missing from current: mnist1d_mlp/numpy/cpu" in out
+    assert "DATA ERROR: missing from current: mnist1d_mlp/numpy/cpu" in out
+    assert out.rstrip().splitlines()[-1].startswith("DATA ERROR: 1 baseline cell missing")
+    code, out, _ = run_check(tmp_path, capsys, "--allow-missing", base=base, cur=cur)
+    assert code == 0
+    assert "missing from current: mnist1d_mlp/numpy/cpu" in out and "DATA ERROR" not in out
+    assert "1 missing or unreadable, allowed" in out
 
 
 def test_different_environments_warn_and_strict_refuses(tmp_path, capsys):

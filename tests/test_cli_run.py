@@ -96,14 +96,29 @@ def test_run_writes_results_summary_and_exit_code(fakes, capsys, tmp_path):
     out = capsys.readouterr().out
     assert code == 1  # the crash
     (run_dir,) = (tmp_path / "box").iterdir()
-    statuses = {r.spec.backend: r.status for r in load_results([run_dir])}
-    assert statuses == {"fake": "ok", "crash": "failed", "cntk": "unavailable"}
+    results = load_results([run_dir])
+    statuses = {(r.spec.backend, r.spec.repeat): r.status for r in results}
+    # the default: the workload's default profile, up to 3 repeats within the time budget
+    assert statuses == {
+        **{("fake", n): "ok" for n in range(3)},
+        **{("crash", n): "failed" for n in range(3)},
+        **{("cntk", n): "unavailable" for n in range(3)},
+    }
     assert f"results: {run_dir}" in out and "workload  backend" in out
+    assert "up to 3 repeats (those after the first within 540 s)" in out
     manifest = read_manifest(run_dir)
-    assert manifest.options["threads"] == 1 and manifest.options["quick"] is True
-    fake = next(r for r in load_results([run_dir]) if r.spec.backend == "fake")
-    assert fake.environment["affinity"] == fake.environment["affinity"][:1]
-    assert fake.environment["thread_vars"]["OMP_NUM_THREADS"] == "1"
+    assert manifest.options["threads"] == 1 and manifest.options["quick"] is False
+    assert manifest.options["repeats"] == 3 and manifest.options["budget"] == 540
+    fake = [r for r in results if r.spec.backend == "fake"]
+    assert [len(r.epochs) for r in fake] == [3, 3, 3]  # tiny's default profile
+    assert sorted(r.spec.seed for r in fake) == [0, 1, 2]
+    assert fake[0].workload_info["seeds"] == {"weights": 0, "data_order": 0, "dropout": 0}
+    assert all(r.interference is not None and r.interference.cpus for r in fake)
+    assert fake[0].environment["affinity"] == fake[0].environment["affinity"][:1]
+    assert fake[0].environment["thread_vars"]["OMP_NUM_THREADS"] == "1"
+    lines = out.splitlines()
+    table = lines[lines.index(next(x for x in lines if x.startswith("workload  backend"))) :]
+    assert all(len(line) <= 100 for line in table if not line.startswith("results: "))
 
 
 def test_python_runs_a_backends_workers_under_another_interpreter(fakes, tmp_path):
@@ -122,6 +137,9 @@ def test_python_runs_a_backends_workers_under_another_interpreter(fakes, tmp_pat
                 str(out),
                 "--python",
                 f"fake={other}",
+                "--quick",
+                "--repeats",
+                "1",
                 "--no-report",
             ]
         )
@@ -136,7 +154,7 @@ def test_parent_imports_no_framework(fakes, tmp_path):
         "import sys\n"
         "from benchbench.cli import main\n"
         f"rc = main(['run', '--backend', 'fake,cntk', '--workload', 'tiny', '--out', "
-        f"{str(tmp_path)!r}, '--no-report'])\n"
+        f"{str(tmp_path)!r}, '--quick', '--repeats', '1', '--no-report'])\n"
         "heavy = ('torch', 'tensorflow', 'jax', 'pytensor', 'pandas', 'matplotlib')\n"
         "print('LOADED', [m for m in heavy if m in sys.modules], rc)\n"
     )
@@ -156,7 +174,7 @@ def wait_for(predicate, timeout: float = 60.0) -> None:
 
 def test_ctrl_c_keeps_finished_cells_and_resume_runs_the_rest(tmp_path):
     env = {**os.environ, **ENV, "BENCHBENCH_FAKE_SLEEP": "60"}
-    args = ["--out", str(tmp_path), "--machine", "m", "--no-report"]
+    args = ["--out", str(tmp_path), "--machine", "m", "--quick", "--repeats", "1", "--no-report"]
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -227,7 +245,7 @@ def test_list_shows_backends_with_reasons_and_workloads(fakes, capsys, monkeypat
     cntk = worker.probe("cntk")
     assert f"cntk               unavailable  {cntk['reason']}" in out
     assert "remedy: CNTK 2.7" in out
-    assert "tiny" in out and "dataset blobs (present" in out and "quick (run's default)" in out
+    assert "tiny" in out and "dataset blobs (present" in out and "default (run's default)" in out
 
 
 def test_list_json(fakes, capsys, monkeypatch):
@@ -256,6 +274,8 @@ def test_numpy_and_torch_end_to_end(tmp_path):
         "digits_mlp",
         "--epochs",
         "3",
+        "--repeats",
+        "1",
         "--threads",
         "1",
         "--out",

@@ -45,7 +45,10 @@ def _cell(loaded, workload, backend, column, table="speed"):
 @pytest.mark.parametrize("workload", ["mnist_mlp", "mnist1d_cnn"])
 def test_workload_tables_match_golden(report, workload):
     text = markdown.workload_section(
-        workload, report.workload_infos[workload], report.tables[workload]
+        workload,
+        report.workload_infos[workload],
+        report.tables[workload],
+        report.workload_notes[workload],
     )
     _golden(f"{workload}.md", text)
 
@@ -92,7 +95,7 @@ def test_reference_lane_gets_a_ratio_but_is_never_best(loaded):
 
 def test_failed_unavailable_and_timeout_cells_carry_their_reason(loaded):
     cntk = _cell(loaded, "mnist_mlp", "cntk", A)
-    assert cntk.kind == "unavailable" and cntk.text.startswith("unavailable: CNTK 2.7 ships")
+    assert cntk.kind == "unavailable" and cntk.text == "unavailable"  # the reason: once, above
     assert "Python 3.11" in cntk.detail
     assert _cell(loaded, "mnist_mlp", "numpy", A).text == "timeout: timed out after 600 s"
     torch = _cell(loaded, "mnist_mlp", "torch", A)
