@@ -18,9 +18,9 @@ ends, train end: never inside a timed epoch), over the CPUs the cell was given:
 
 A cell is **noisy** when other processes used more than `NOISY_OTHERS_CPU` (10%) of its CPUs,
 or the hypervisor stole more than `NOISY_STEAL` (5%) of them, by more than the measurement's
-resolution. A cell is **unstable** when the coefficient of variation (standard deviation / mean) of its
-steady-state epoch times is above `UNSTABLE_CV` (10%, the level at which pyperf warns that a
-result "may be unstable"), with at least `UNSTABLE_MIN_EPOCHS` steady epochs.
+resolution. A cell is **unstable** when the coefficient of variation (standard deviation /
+mean) of its steady-state epoch times is above `UNSTABLE_CV` (10%, the level at which pyperf
+warns that a result "may be unstable"), with at least `UNSTABLE_MIN_EPOCHS` steady epochs.
 
 `wait_for_quiet` waits, before a cell's timed epochs, until other processes leave its CPUs
 (``run --quiet-wait SECONDS``), up to a limit, and says whether it gave up.
