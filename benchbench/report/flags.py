@@ -54,6 +54,17 @@ def ratio_text(row: pd.Series, anchor: pd.Series) -> str:
     return f"{MARK_OVERLAP}{formats.ratio(low)[:-1]}–{formats.ratio(high)}"
 
 
+MARKS = (MARK_NOISY, MARK_UNSTABLE)
+
+
+def split_marks(text: str) -> tuple[str, str]:
+    """('3,468', ' † ⇅') from '3,468 † ⇅': a cell's text and its trailing marks."""
+    marks = ""
+    while text.endswith(tuple(f" {m}" for m in MARKS)):
+        marks, text = text[-2:] + marks, text[:-2]
+    return text, marks
+
+
 def mark(cell, row: pd.Series):
     """`cell` (a `tables.Cell` with a value) with the noisy and unstable marks of its row."""
     text, flags = cell.text, list(cell.flags)
@@ -95,13 +106,13 @@ def _noise(data: ReportData, workload: str, backend: str, column: Column) -> str
 def _instability(data: ReportData, workload: str, backend: str, column: Column) -> str:
     ran = [r for r in data.group(workload, backend, column) if r.status == "ok"]
     parts = [
-        f"repeat {r.spec.repeat} {percent(r.timing.epoch_time_cv)}"
+        f"{percent(r.timing.epoch_time_cv)} in repeat {r.spec.repeat}"
         for r in ran
         if r.unstable and r.timing.epoch_time_cv is not None
     ]
     return (
-        f"{MARK_UNSTABLE} {backend} on {column.label}: coefficient of variation of the steady "
-        f"epochs {', '.join(parts)}."
+        f"{MARK_UNSTABLE} {backend} on {column.label}: the steady epochs vary by "
+        f"{', '.join(parts)} (standard deviation / mean)."
     )
 
 

@@ -59,14 +59,16 @@ def setting_key(setting: dict) -> str:
     return "|".join(f"{k}={setting.get(k)}" for k in SETTING_FIELDS)
 
 
-def _setting_part(field: str, value) -> str:
+def _setting_part(field: str, value, varying: bool = False) -> str:
+    """One field of a setting as words; an unknown value ('' if the field is shared, else
+    what the default was) reads as what decided it."""
     if field == "profile":
         return f"{value} profile"
     if value is None:
-        return {
-            "batch_size": "default batch",
-            "threads": "default threads",
-        }.get(field, "")
+        defaults = {"batch_size": "default batch", "threads": "default threads"}
+        if varying:
+            defaults.update(epochs="the profile's epochs", samples="all training samples")
+        return defaults.get(field, "")
     if field == "synthetic":
         return "synthetic data" if value else "real data"
     if field == "samples":
@@ -87,5 +89,5 @@ def describe_setting(
     varying = {f for f in SETTING_FIELDS if len({repr(s.get(f)) for s in chosen}) > 1}
     fields = [f for f in SETTING_FIELDS if (f not in varying) == common]
     source = chosen[0] if common else settings.get(only, {})
-    parts = (_setting_part(f, source.get(f)) for f in fields)
+    parts = (_setting_part(f, source.get(f), not common) for f in fields)
     return ", ".join(p for p in parts if p)
