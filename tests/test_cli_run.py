@@ -302,3 +302,69 @@ def test_numpy_and_torch_end_to_end(tmp_path):
     losses = [r.epochs[0].loss for r in results]
     assert losses[0] == pytest.approx(losses[1], rel=1e-3)
     assert "report:" in proc.stdout or "report not built" in proc.stdout
+
+
+# -- the end of a run, waiting for quiet, and what a build can use -------------------------------
+
+
+def test_ctrl_c_while_the_report_is_built_keeps_results_and_says_how_to_finish(
+    fakes, capsys, tmp_path, monkeypatch
+):
+    from benchbench.commands import run as run_command
+
+    def interrupted(run_dir):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_command, "build_report", interrupted)
+    args = ["--backend", "fake", "--workload", "tiny", "--quick", "--repeats", "1"]
+    code = main(["run", *args, "--out", str(tmp_path), "--machine", "m"])
+    err = capsys.readouterr().err
+    assert code == 130
+    (run_dir,) = (tmp_path / "m").iterdir()
+    assert f"python -m benchbench run --resume --out {run_dir}" in err
+    assert "every cell is kept; the report was not built" in err
+    manifest = read_manifest(run_dir)
+    assert manifest.interrupted is True and manifest.cells == {"tiny--fake--cpu--r0": "ok"}
+    monkeypatch.undo()
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    assert main(["run", "--resume", "--out", str(run_dir), "--no-report"]) == 0
+    assert not read_manifest(run_dir).interrupted
+
+
+def test_quiet_wait_is_recorded_with_the_cell(fakes, capsys, tmp_path):
+    args = ["--backend", "fake", "--workload", "tiny", "--quick", "--repeats", "1"]
+    assert main(["run", *args, "--quiet-wait", "1", "--out", str(tmp_path), "--no-report"]) == 0
+    out = capsys.readouterr().out
+    (result,) = load_results([tmp_path])
+    wait = result.interference.quiet_wait
+    assert wait is not None and wait.limit == 1 and wait.others_cpu is not None
+    if wait.gave_up:  # a busy machine: the cell ran anyway and says so
+        assert "gave up waiting for a quiet machine after 1 s" in out
+    assert result.spec.quiet_wait == 1
+
+
+def test_list_shows_only_the_devices_a_build_can_use(fakes, monkeypatch):
+    import sys as sys_module
+    import types
+
+    from benchbench import registry
+    from benchbench.backend import BackendInfo
+
+    module = types.ModuleType("cpu_only_build")
+    module.probe = lambda: BackendInfo("cpuonly", True, "1.0", "x", devices=("cpu", "gpu"))
+    module.build_devices = lambda: ("cpu",)
+    monkeypatch.setitem(sys_module.modules, "cpu_only_build", module)
+    monkeypatch.setenv("BENCHBENCH_BACKEND_MODULES", "cpuonly=cpu_only_build")
+    assert registry.probe("cpuonly").devices == ("cpu", "gpu")  # what the adapter supports
+    assert registry.build_devices("cpuonly") == ("cpu",)  # what this build can use
+    assert worker.probe("cpuonly", build=True)["devices"] == ["cpu"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_torch_lists_gpu_only_when_built_with_one():
+    import torch
+
+    built = torch.backends.cuda.is_built() or bool(torch.version.hip)
+    devices = worker.probe("torch", build=True)["devices"]
+    assert ("gpu" in devices) is built
