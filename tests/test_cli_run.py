@@ -105,10 +105,10 @@ def test_run_writes_results_summary_and_exit_code(fakes, capsys, tmp_path):
         **{("cntk", n): "unavailable" for n in range(3)},
     }
     assert f"results: {run_dir}" in out and "workload  backend" in out
-    assert "up to 3 repeats (those after the first within 540 s)" in out
+    assert "up to 3 repeats (those after the first within 510 s)" in out
     manifest = read_manifest(run_dir)
     assert manifest.options["threads"] == 1 and manifest.options["quick"] is False
-    assert manifest.options["repeats"] == 3 and manifest.options["budget"] == 540
+    assert manifest.options["repeats"] == 3 and manifest.options["budget"] == 510
     fake = [r for r in results if r.spec.backend == "fake"]
     assert [len(r.epochs) for r in fake] == [3, 3, 3]  # tiny's default profile
     assert sorted(r.spec.seed for r in fake) == [0, 1, 2]

@@ -29,7 +29,7 @@ each workload's quick profile (a few epochs, a subset of the data) for smoke tes
 
 Repeats: without --repeats, up to 3 process-isolated repeats of every cell: the first always
 runs, the 2nd and 3rd of a workload only while, estimated from its earlier repeats, they end
-within --budget seconds of the start (default 540); the summary says which were left out, and
+within --budget seconds of the start (default 510); the summary says which were left out, and
 --resume runs them. --repeats N runs exactly N (no budget unless --budget is given). Repeats
 run in rounds with the backend order rotated each round, and repeat r uses seed --seed + r for
 the order of the batches and for dropout (the initial weights are the same in every repeat).

@@ -75,6 +75,8 @@ def _setting_part(field: str, value, varying: bool = False) -> str:
         return f"{value:,} training samples"
     if field == "batch_size":
         return f"batch {value}"
+    if field == "threads":
+        return f"{value} thread{'s' * (value != 1)}"
     return f"{value} {field}"
 
 
