@@ -21,7 +21,6 @@ import dataclasses
 import json
 import os
 import re
-import statistics
 import tempfile
 import warnings
 from collections.abc import Iterable
@@ -29,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from benchbench.interference import Interference, is_unstable
+
+# Re-exported: the metrics were defined here before `benchbench.metrics` existed.
+from benchbench.metrics import METRICS, Metric, median, percentile  # noqa: F401
 
 SCHEMA_VERSION = 2
 #: Versions this benchbench reads (older ones lack the fields added since; see above).
@@ -218,7 +220,8 @@ class RunManifest:
         argv: the command line of the first invocation.
         plan: every planned cell, as `CellSpec.to_dict` dicts, in run order.
         environment: host facts (see `benchbench.environment`) of the first invocation.
-        cells: cell id -> status ('pending', 'running', or one of `STATUSES`).
+        cells: cell id -> status ('pending', 'running', 'dropped' (a repeat the time budget
+            left out; `--resume` runs it), or one of `STATUSES`).
         started_at: ISO time the run started; ``finished_at``: when it last stopped.
         interrupted: the last invocation was stopped by Ctrl-C before finishing its plan.
         resumed_at: ISO times of every ``--resume`` invocation.
@@ -293,62 +296,6 @@ def finished_cells(run_dir: Path) -> dict[str, CellResult]:
         if result.status != "interrupted":
             done[result.spec.cell_id] = result
     return done
-
-
-# -- metrics: what reports show and `check` compares ---------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Metric:
-    name: str
-    label: str
-    unit: str
-    higher_is_better: bool
-
-    def value(self, result: CellResult) -> float | None:
-        t, m = result.timing, result.memory
-        if result.status != "ok":
-            return None
-        getters = {
-            "epoch_time": lambda: t and t.epoch_time,
-            "first_epoch_time": lambda: t and t.first_epoch_time,
-            "step_time": lambda: t and t.step_time_median,
-            "throughput": lambda: t and t.throughput,
-            "val_accuracy": lambda: result.final_val_accuracy,
-            "peak_host_memory": lambda: m and m.peak_host_bytes,
-            "peak_gpu_memory": lambda: m and m.peak_gpu_bytes,
-        }
-        value = getters[self.name]()
-        return None if value is None else float(value)
-
-
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("epoch_time", "s/epoch (steady state)", "s", False),
-        Metric("first_epoch_time", "first epoch (incl. compile)", "s", False),
-        Metric("step_time", "median step", "s", False),
-        Metric("throughput", "throughput", "samples/s", True),
-        Metric("val_accuracy", "final validation accuracy", "", True),
-        Metric("peak_host_memory", "peak host memory", "bytes", False),
-        Metric("peak_gpu_memory", "peak GPU memory", "bytes", False),
-    )
-}
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) with linear interpolation, as numpy's default."""
-    ordered = sorted(values)
-    if not ordered:
-        raise ValueError("percentile of no values")
-    pos = (len(ordered) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 # -- files ---------------------------------------------------------------------------------------

@@ -104,6 +104,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--epochs", type=positive_int, help="override the profile's epochs")
     parser.add_argument("--batch-size", type=positive_int, help="override the batch size")
+    add_measurement_arguments(parser)
+    add_output_arguments(parser)
+
+
+def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
+    """Repeats, their budget, waiting for quiet, data, threads, timeout and seed."""
     parser.add_argument(
         "--repeats",
         type=positive_int,
@@ -147,6 +153,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of synthetic data and of dropout (default 0)"
     )
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where results go, resuming, interpreters, verbosity and the report."""
     parser.add_argument(
         "--out",
         default="results",
