@@ -273,6 +273,11 @@ def test_an_unreadable_file_is_named_at_the_top_and_report_exits_2(tmp_path, cap
     text = out.read_text(encoding="utf-8")
     head = text[: text.index("## At a glance")]
     assert "Unreadable result file skipped" in head and broken.name in head
+    page = tmp_path / "report.html"
+    assert cli.main(["report", str(tmp_path), "-o", str(page)]) == 2
+    html = page.read_text(encoding="utf-8")
+    notices = html[html.index('<ul class="notices">') : html.index("At a glance")]
+    assert "Unreadable result file skipped" in notices and broken.name in notices
 
 
 def test_older_results_are_read_and_left_unmarked(tmp_path):
