@@ -49,10 +49,6 @@ FAILED = ("failed", "timeout")
 #: Manifest state of a planned cell that the time budget left out (`planner.RepeatBudget`).
 DROPPED = "dropped"
 
-# The planner's names, for callers of the runner.
-RunOptions, DEVICES = planner.RunOptions, planner.DEVICES
-plan, resolve = planner.plan, planner.resolve
-
 
 # -- run directories -----------------------------------------------------------------------------
 

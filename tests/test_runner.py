@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from benchbench import runner
+from benchbench import planner, runner
 from benchbench.errors import BenchbenchError
 from benchbench.isolation import TailBuffer, WorkerOutcome, classify, execute, probe_backends
 from benchbench.progress import ProgressView
@@ -40,14 +40,14 @@ def fakes():
 
 
 def run_plan(out, backends, workloads=("tiny",), timeout=TIMEOUT, repeats=1, machine="m"):
-    options = runner.RunOptions(
+    options = planner.RunOptions(
         backends=tuple(backends),
         workloads=tuple(workloads),
         timeout=timeout,
         repeats=repeats,
         quick=True,
     )
-    specs = runner.plan(options)
+    specs = planner.plan(options)
     run_dir = runner.new_run_dir(out, machine)
     manifest = runner.new_manifest(specs, machine, run_dir, ["test"], {})
     view = ProgressView(len(specs), stream=io.StringIO(), live=False)

@@ -207,19 +207,19 @@ def parse_pythons(items: list[str]) -> dict[str, str]:
     return pythons
 
 
-def build_options(args: argparse.Namespace, pythons: dict[str, str]) -> runner.RunOptions:
+def build_options(args: argparse.Namespace, pythons: dict[str, str]) -> planner.RunOptions:
     known = workloads.discover()
     if not known:
         raise BenchbenchError("no workloads found: the 'workloads' package defines none")
-    devices = runner.DEVICES if args.device == "all" else (args.device,)
-    return runner.RunOptions(
-        backends=runner.resolve(
+    devices = planner.DEVICES if args.device == "all" else (args.device,)
+    return planner.RunOptions(
+        backends=planner.resolve(
             args.backend,
             registry.backend_names() + registry.lane_names(),
             "backend",
             {"all": registry.backend_names(), "refs": registry.lane_names()},
         ),
-        workloads=runner.resolve(args.workload, list(known), "workload"),
+        workloads=planner.resolve(args.workload, list(known), "workload"),
         devices=devices,
         repeats=args.repeats or planner.AUTO_REPEATS,
         epochs=args.epochs,
@@ -258,7 +258,7 @@ def start(args: argparse.Namespace, pythons: dict[str, str], machine: str):
         print(f"resuming {run_dir}: {done} of {len(manifest.plan)} cells already done")
         return run_dir, manifest
     options = build_options(args, pythons)
-    specs = runner.plan(options)
+    specs = planner.plan(options)
     run_dir = runner.new_run_dir(Path(args.out), machine)
     recorded = {
         k: v for k, v in dataclasses.asdict(options).items() if k not in ("backends", "workloads")
