@@ -66,7 +66,8 @@ class ProgressWriter(Callback):
             self.write(force=False, step=batch + 1)
 
     def on_validation_begin(self, epoch, logs):
-        self.write(phase="validation", compiling=epoch == 0 and _compiles(self.model))
+        model = getattr(self, "model", None)
+        self.write(phase="validation", compiling=epoch == 0 and _compiles(model))
 
 
 def _compiles(model) -> bool:
