@@ -1,7 +1,8 @@
 """The fit loop, `evaluate` and `predict`: the one place that drives every backend's steps.
 
 Batches are cut on the host from float32 NumPy arrays (shuffled by a generator seeded from the
-model's seed and the epoch number, so every backend sees the same batches in the same order)
+shuffle seed, by default the model's, and the epoch number, so every backend sees the same
+batches in the same order)
 and handed to the backend's compiled step. Timing callbacks hook in here, never in adapters.
 """
 
@@ -23,8 +24,9 @@ class TrainingMixin:
         fit_loop: what drives `fit`'s epochs: None for benchbench's own loop (the backend's
             compiled steps, batch by batch); a reference lane that trains through its
             framework's own loop (Keras 3's ``fit``) sets a callable taking
-            ``(x, y, *, batch_size, epochs, initial_epoch, validation_data, shuffle, cbs)``
-            that calls the same hooks on ``cbs``, so the same callbacks time it.
+            ``(x, y, *, batch_size, epochs, initial_epoch, validation_data, shuffle, seed, cbs)``
+            ``seed`` (of the batch order), which calls the same hooks on ``cbs``, so the same
+            callbacks time it.
     """
 
     fit_loop = None
@@ -119,8 +121,12 @@ class TrainingMixin:
         shuffle: bool = True,
         callbacks: Sequence[Callback] | None = None,
         initial_epoch: int = 0,
+        shuffle_seed: int | None = None,
     ) -> History:
         """Trains the model, as Keras's ``fit`` does for in-memory arrays.
+
+        `shuffle_seed` seeds the order of the batches (default: the model's seed, which also
+        seeds its weights); benchbench's runner gives every repeat its own.
 
         Returns:
             A `History` whose ``history`` maps 'loss', 'accuracy' (if asked for), 'val_loss' and
@@ -156,13 +162,14 @@ class TrainingMixin:
             initial_epoch=initial_epoch,
             validation_data=validation_data,
             shuffle=shuffle,
+            seed=self.seed if shuffle_seed is None else shuffle_seed,
             cbs=cbs,
         )
         cbs.call("on_train_end", {})
         return self.history
 
     def _fit_epochs(
-        self, x, y, *, batch_size, epochs, initial_epoch, validation_data, shuffle, cbs
+        self, x, y, *, batch_size, epochs, initial_epoch, validation_data, shuffle, seed, cbs
     ):
         """benchbench's own loop: batches cut on the host, the backend's compiled steps."""
         step = self.train_step()
@@ -170,7 +177,7 @@ class TrainingMixin:
         steps = -(-n // batch_size)
         for epoch in range(initial_epoch, epochs):
             cbs.call("on_epoch_begin", epoch, {})
-            order = np.random.default_rng([self.seed, epoch]).permutation(n) if shuffle else None
+            order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else None
             logs = self._run_epoch(step, x, y, batch_size, steps, order, cbs)
             if validation_data is not None:
                 cbs.call("on_validation_begin", epoch, logs)

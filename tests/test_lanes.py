@@ -229,8 +229,8 @@ def test_native_lane_refuses_what_it_has_no_hand_written_form_of(lane):
 # -- keras3 lanes and the runner: subprocesses, started together in the background ---------------
 
 RUNNER_ARGS = (
-    "-m benchbench run --backend native:torch --workload digits_mlp --quick --threads 1 "
-    "--no-report"
+    "-m benchbench run --backend native:torch --workload digits_mlp --quick --repeats 1 "
+    "--threads 1 --no-report"
 )
 
 

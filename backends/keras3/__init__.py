@@ -217,7 +217,10 @@ class KerasFit:
         names += [f"val_{n}" for n in names]
         return {n: float(logs[n]) for n in names if n in (logs or {})}
 
-    def __call__(self, x, y, *, batch_size, epochs, initial_epoch, validation_data, shuffle, cbs):
+    def __call__(
+        self, x, y, *, batch_size, epochs, initial_epoch, validation_data, shuffle, seed, cbs
+    ):
+        self.keras.utils.set_random_seed(seed)  # Keras's batch order (and dropout) per repeat
         self.keras_model.fit(
             x,
             y,

@@ -5,12 +5,13 @@ model with the same batches in the same fit loop, with its framework used direct
 Keras 3, so adapter / lane throughput is what benchbench's layer costs (ratio > 1: the adapter
 is faster). One table per workload and column (device · machine) that has a lane; rows are the
 adapters that have lanes. The targets are benchbench's own: on CPU, for the Keras examples
-mnist_mlp and mnist_cnn, every adapter at least 0.95x its native lane and 1.0x its Keras 3 lane
-(Keras 3's default ``jit_compile``); a ratio below its target is flagged. ``keras3-jit`` lanes
-(``jit_compile=True``) get columns only where they ran, and no target: they compile with XLA or
-``torch.compile``, which the adapters do only when asked (``BENCHBENCH_TF_JIT``). A lane whose
-update rule is not Keras 2's (its framework's fast kernel computes another) is marked † with the
-deviation it recorded.
+mnist_mlp and mnist_cnn, every adapter at least 0.95x its native lane and 1.0x its Keras 3 lane;
+a ratio below its target is flagged, unless the two cells' ranges overlap (``≈``: the ratio is
+within the noise, so no miss is claimed). The keras3 target is against Keras 3's default
+``jit_compile``; ``keras3-jit`` lanes (``jit_compile=True``) get columns only where they ran, and
+no target: they compile with XLA or ``torch.compile``, which the adapters do only when asked
+(``BENCHBENCH_TF_JIT``). A lane whose update rule is not Keras 2's (its framework's fast kernel
+computes another) is marked § with the deviation it recorded.
 """
 
 from __future__ import annotations
@@ -22,14 +23,21 @@ import pandas as pd
 from benchbench import lanes
 from benchbench.report import formats
 from benchbench.report.data import Column, ReportData, order_backends
+from benchbench.report.flags import (
+    MARK_OVERLAP,
+    NOISY_LEGEND,
+    UNSTABLE_LEGEND,
+    mark,
+    overlaps,
+)
 from benchbench.report.tables import (
     Cell,
     Spec,
     Table,
-    _cell_notes,
-    _value_cell,
+    cell_notes,
     row_label,
     stats_by_column,
+    value_cell,
 )
 
 #: Lane kind -> the adapter/lane throughput ratio each adapter should reach.
@@ -39,7 +47,7 @@ OPTIONAL_KINDS = ("keras3-jit",)
 TARGET_DEVICE = "cpu"
 TARGET_WORKLOADS = ("mnist_mlp", "mnist_cnn")
 MARK_MISS = "✗"
-MARK_DEVIATION = "†"
+MARK_DEVIATION = "§"
 RATE = Spec("throughput", "throughput", "samples/s", formats.rate, reasons=True)
 
 
@@ -93,7 +101,7 @@ def _table(data: ReportData, workload: str, column: Column, stats: pd.DataFrame)
                 deviations += [f"{MARK_DEVIATION} {lane}: {label}." for label in labels]
             row += [rate, ratio]
             if lane in stats.index:
-                reasons += _cell_notes(lane, column, stats.loc[lane], rate, reasons=True)
+                reasons += cell_notes(lane, column, stats.loc[lane], rate, reasons=True)
             if "below-target" in ratio.flags:
                 footnotes.append(
                     f"{MARK_MISS} {adapter} on {column.label}: {_ratio_text(ratio)} its {lane} "
@@ -101,6 +109,7 @@ def _table(data: ReportData, workload: str, column: Column, stats: pd.DataFrame)
                 )
         rows.append(row)
     frame = pd.DataFrame(rows, index=pd.Index(adapters, name="adapter"), columns=headers(kinds))
+    footnotes += legends(frame) + deviations
     return Table(
         name="abstraction",
         title=f"Cost of the abstraction · {column.label}",
@@ -110,9 +119,25 @@ def _table(data: ReportData, workload: str, column: Column, stats: pd.DataFrame)
         frame=frame,
         labels={a: row_label(a, data.engine(a)) for a in adapters},
         references=frozenset(),
-        footnotes=tuple(footnotes + deviations + reasons),
+        footnotes=tuple(footnotes + reasons),
         row_header="adapter",
     )
+
+
+def legends(frame: pd.DataFrame) -> list[str]:
+    """What the marks in this table mean; the noise figures are in the speed table's notes."""
+    flags = {flag for cell in frame.to_numpy().ravel() for flag in cell.flags}
+    found = []
+    if "overlap" in flags:
+        found.append(
+            f"{MARK_OVERLAP}: the adapter's and the lane's ranges overlap, so the ratio is within "
+            "the noise and no miss is claimed."
+        )
+    if "noisy" in flags:
+        found.append(NOISY_LEGEND + " Its figures are in the notes of the speed table.")
+    if "unstable" in flags:
+        found.append(UNSTABLE_LEGEND)
+    return found
 
 
 def caption(applies: bool, optional=(), deviations=()) -> str:
@@ -153,7 +178,7 @@ def _adapters(backends) -> list[str]:
 def _rate(stats: pd.DataFrame, backend: str) -> Cell:
     if backend not in stats.index:
         return Cell()
-    return _value_cell(stats.loc[backend], RATE, None, None)
+    return value_cell(stats.loc[backend], RATE)
 
 
 def _deviations(data: ReportData, workload: str, lane: str, column: Column) -> list[str]:
@@ -170,14 +195,25 @@ def _ratio(stats, adapter: str, lane: str, target: float | None, applies: bool) 
         return Cell()
     value = mine / theirs
     text = f"{value:.2f}x"
-    if (
-        target is not None and round(value, 2) >= target > value
-    ):  # "0.95x" must not read as meeting 0.95
+    if target is not None and round(value, 2) >= target > value:  # "0.95x" must not pass 0.95
         text = f"{value:.3f}x"
     detail = f"{formats.rate(mine)} / {formats.rate(theirs)} samples/s = {value:.4f}"
-    if applies and target is not None and value < target:
-        return Cell(f"{text} {MARK_MISS}", False, "value", ("below-target",), detail)
-    return Cell(text, False, "value", (), detail)
+    rows = stats.loc[adapter], stats.loc[lane]
+    if overlaps(*rows):
+        low, high = (
+            rows[0]["range_lo"] / rows[1]["range_hi"],
+            rows[0]["range_hi"] / rows[1]["range_lo"],
+        )
+        detail += f"; the ranges overlap: {low:.2f}–{high:.2f}x"
+        cell = Cell(f"{text} {MARK_OVERLAP}", False, "value", ("overlap",), detail)
+    elif applies and target is not None and value < target:
+        cell = Cell(f"{text} {MARK_MISS}", False, "value", ("below-target",), detail)
+    else:
+        cell = Cell(text, False, "value", (), detail)
+    flagged = rows[0].copy()
+    flagged["n_noisy"] = rows[0]["n_noisy"] + rows[1]["n_noisy"]
+    flagged["n_unstable"] = rows[0]["n_unstable"] + rows[1]["n_unstable"]
+    return mark(cell, flagged)
 
 
 def _ratio_text(cell: Cell) -> str:
