@@ -29,8 +29,8 @@ from typing import Any
 
 from benchbench.interference import Interference, is_unstable
 
-# Re-exported: the metrics were defined here before `benchbench.metrics` existed.
-from benchbench.metrics import METRICS, Metric, median, percentile  # noqa: F401
+# Re-exported: the measures were defined here before `benchbench.measures` existed.
+from benchbench.measures import METRICS, Metric, median, percentile  # noqa: F401
 
 SCHEMA_VERSION = 2
 #: Versions this benchbench reads (older ones lack the fields added since; see above).
