@@ -11,8 +11,16 @@ medians of the repeats are compared. A change is a **regression** when it is bot
 With a single repeat on either side, or too few repeats for the test ever to reach alpha (2
 against 2 cannot), the threshold alone decides and the comparison says so. An improvement is
 the mirror image. A change beyond the threshold that is not significant is 'unclear': listed,
-not a failure. A cell whose repeats all failed or timed out in the current results, after
-running in the baseline, is a failure too.
+not a failure. A change in a timing metric (epoch, step and first-epoch time, throughput) of a
+cell that was **noisy** on either side (other processes used its CPUs while it trained; see
+`benchbench.interference`) is 'unclear (noisy)', never a regression: the change may be the
+neighbours'. Accuracy and memory are judged as usual. A cell whose repeats all failed or timed
+out in the current results, after running in the baseline, is a failure too.
+
+Missing data is an error, not a pass: a cell that ran in the baseline and is missing from the
+current results, or did not run there (skipped, unavailable, interrupted), and a result file
+that cannot be read on either side make ``check`` exit 2 (a data error) unless it is told
+``allow_missing`` (``--allow-missing``), which lists them and goes on.
 
 Default thresholds (identical code varies 2.5-3% between runs on shared CI machines)::
 
@@ -37,6 +45,13 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 
+from benchbench.comparability import (
+    TIMING_METRICS,
+    environment_difference,
+    noise_note,
+    settings_difference,
+    unstable_note,
+)
 from benchbench.errors import BenchbenchError
 from benchbench.results import METRICS, CellResult, median
 from benchbench.thresholds import ALIASES, DEFAULT_THRESHOLDS, Rule, Threshold, Thresholds
@@ -61,8 +76,8 @@ Key = tuple[str, str, str]
 DEFAULT_ALPHA = 0.05
 #: Results whose repeats all ended so, in the current set only, make the check fail.
 BROKEN_STATUSES = ("failed", "timeout")
-#: Spec fields that must match for a comparison to mean anything.
-SETTINGS = ("quick", "epochs", "batch_size", "synthetic", "threads")
+#: Cell notes that mean the current results lack data the baseline has.
+MISSING_KINDS = ("missing", "not run")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +93,14 @@ class Comparison:
     p_value: float | None
     test: str
     verdict: str  # "regression", "improvement", "unclear" or "ok"
+    noise: str = ""  # why a change is unclear (noisy): which side's repeats were noisy
+
+    @property
+    def label(self) -> str:
+        """The verdict as printed: 'regression', 'unclear (noisy)', ..."""
+        return (
+            f"{self.verdict} (noisy)" if self.verdict == "unclear" and self.noise else self.verdict
+        )
 
     @property
     def baseline_median(self) -> float:
@@ -92,7 +115,8 @@ class Comparison:
         """Why the verdict, in one line."""
         change = format_change(self.change, self.threshold.unit)
         evidence = self.test if self.p_value is None else f"p={self.p_value:.3g}, {self.test}"
-        return f"{self.metric} {change} (threshold {self.threshold}; {evidence})"
+        noise = f"; not judged, noisy: {self.noise}" if self.noise else ""
+        return f"{self.metric} {change} (threshold {self.threshold}; {evidence}{noise})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,11 +130,20 @@ class CellNote:
 
 @dataclasses.dataclass(frozen=True)
 class CheckResult:
+    """The comparisons, the cells that could not be compared, and the files that could not be
+    read (``unreadable``: 'side: message' strings).
+
+    Exit code: 2 when data is missing or unreadable (unless ``allow_missing``), else 1 on a
+    regression or a cell that now fails, else 0.
+    """
+
     comparisons: tuple[Comparison, ...]
     notes: tuple[CellNote, ...]
     warnings: tuple[str, ...]
     environment_differs: bool
     alpha: float
+    unreadable: tuple[str, ...] = ()
+    allow_missing: bool = False
 
     def with_verdict(self, verdict: str) -> list[Comparison]:
         return [c for c in self.comparisons if c.verdict == verdict]
@@ -123,7 +156,14 @@ class CheckResult:
         return not self.with_verdict("regression") and not self.notes_of("failed")
 
     @property
+    def missing_data(self) -> bool:
+        """A baseline cell missing or not run in the current results, or an unreadable file."""
+        return bool(self.unreadable) or any(n.kind in MISSING_KINDS for n in self.notes)
+
+    @property
     def exit_code(self) -> int:
+        if self.missing_data and not self.allow_missing:
+            return 2
         return 0 if self.passed else 1
 
 
@@ -167,8 +207,13 @@ def compare_metric(
     current: Sequence[float],
     threshold: Threshold,
     alpha: float = DEFAULT_ALPHA,
+    noise: str = "",
 ) -> Comparison:
-    """Compares one metric's repeats; see the module docstring for the rule."""
+    """Compares one metric's repeats; see the module docstring for the rule.
+
+    `noise` says which side was noisy ('' if neither): a timing metric's change is then
+    'unclear (noisy)'.
+    """
     base_med, cur_med = median(list(baseline)), median(list(current))
     change = threshold.change(base_med, cur_med)
     lower_is_better = not METRICS[metric].higher_is_better
@@ -184,12 +229,23 @@ def compare_metric(
         test = f"Mann-Whitney U, {n_b} vs {n_c}"
         p_value = one_sided_p(baseline, current, greater=cur_med >= base_med)
     significant = p_value is None or p_value <= alpha
+    noise = noise if metric in TIMING_METRICS and (worse or better) else ""
     if worse or better:
-        verdict = ("regression" if worse else "improvement") if significant else "unclear"
+        verdict = "regression" if worse else "improvement"
+        verdict = verdict if significant and not noise else "unclear"
     else:
         verdict = "ok"
     return Comparison(
-        key, metric, tuple(baseline), tuple(current), threshold, change, p_value, test, verdict
+        key,
+        metric,
+        tuple(baseline),
+        tuple(current),
+        threshold,
+        change,
+        p_value,
+        test,
+        verdict,
+        noise,
     )
 
 
@@ -230,8 +286,14 @@ def compare(
     current: Sequence[CellResult],
     thresholds: Thresholds | None = None,
     alpha: float = DEFAULT_ALPHA,
+    unreadable: Sequence[str] = (),
+    allow_missing: bool = False,
 ) -> CheckResult:
     """Compares every (workload, backend, device, metric) present in both result sets.
+
+    Args:
+        unreadable: result files that could not be read, as 'side: message' (a data error).
+        allow_missing: missing and unreadable data is listed, not an error.
 
     Raises:
         BenchbenchError: either set is empty, or they have no cell in common.
@@ -259,12 +321,21 @@ def compare(
         note = _cell_note(key, base[key], cur[key])
         if note:
             notes.append(note)
+        noise = noise_note(base[key], cur[key])
         for metric, threshold in thresholds.for_workload(key[0]).items():
             b, c = metric_values(base[key], metric), metric_values(cur[key], metric)
             if b and c:
-                comparisons.append(compare_metric(key, metric, b, c, threshold, alpha))
+                comparisons.append(compare_metric(key, metric, b, c, threshold, alpha, noise))
     warnings, env_differs = _warnings(base, cur, common, thresholds)
-    return CheckResult(tuple(comparisons), tuple(notes), tuple(warnings), env_differs, alpha)
+    return CheckResult(
+        tuple(comparisons),
+        tuple(notes),
+        tuple(warnings),
+        env_differs,
+        alpha,
+        tuple(unreadable),
+        allow_missing,
+    )
 
 
 def _keys(cells: dict[Key, list]) -> str:
@@ -291,6 +362,12 @@ def _warnings(
                 f"{'/'.join(key)} ran with different settings ({differs}): "
                 "its numbers may not be comparable"
             )
+        unstable = unstable_note(base[key], cur[key])
+        if unstable:
+            warnings.append(
+                f"{'/'.join(key)}: epoch times unstable (coefficient of variation over 10%) in "
+                f"{unstable}: its timing changes may be noise"
+            )
         partial = [r for r in cur[key] if r.status in BROKEN_STATUSES]
         if partial and len(partial) < len(cur[key]):
             warnings.append(
@@ -301,46 +378,3 @@ def _warnings(
     for workload in sorted(thresholds.workloads - compared):
         warnings.append(f"a --threshold names workload {workload!r}, which no compared cell has")
     return warnings, env is not None
-
-
-def environment_difference(
-    baseline: Sequence[CellResult], current: Sequence[CellResult]
-) -> str | None:
-    """A warning if the two sides ran in different environments (by fingerprint), else None."""
-    prints = [
-        {r.environment.get("fingerprint") for r in side} - {None} for side in (baseline, current)
-    ]
-    if prints[0] == prints[1]:
-        return None
-    if not prints[0] or not prints[1]:
-        which = "baseline" if not prints[0] else "current"
-        return (
-            f"the {which} results carry no environment fingerprint: cannot tell whether "
-            "both ran in the same environment"
-        )
-    envs = (baseline[0].environment, current[0].environment)
-    keys = sorted(
-        k
-        for k in set(envs[0]) | set(envs[1])
-        if k != "fingerprint" and envs[0].get(k) != envs[1].get(k)
-    )
-    shown = ", ".join(keys[:6]) + (", ..." if len(keys) > 6 else "")
-    detail = f" (differing: {shown})" if keys else ""
-    return (
-        f"environment fingerprints differ: baseline {_short(prints[0])}, current "
-        f"{_short(prints[1])}{detail}; differences may come from the environment, not "
-        "the code"
-    )
-
-
-def _short(fingerprints: set) -> str:
-    return ", ".join(sorted(str(f)[:12] for f in fingerprints))
-
-
-def settings_difference(baseline: CellResult, current: CellResult) -> str:
-    a, b = baseline.spec, current.spec
-    return ", ".join(
-        f"{name} {getattr(a, name)} -> {getattr(b, name)}"
-        for name in SETTINGS
-        if getattr(a, name) != getattr(b, name)
-    )

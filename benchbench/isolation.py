@@ -140,7 +140,7 @@ def execute(spec: CellSpec, python: str, env: dict[str, str], on_poll=None) -> W
         out = TailBuffer(proc.stdout, echo=_echo(sys.stdout) if spec.verbose else None)
         err = TailBuffer(proc.stderr, echo=_echo(sys.stderr) if spec.verbose else None)
         try:
-            timed_out = _wait(proc, spec.timeout, progress, on_poll)
+            timed_out = _wait(proc, cell_timeout(spec), progress, on_poll)
         except BaseException:
             if proc.returncode is None:
                 _kill_group(proc)
@@ -154,6 +154,13 @@ def execute(spec: CellSpec, python: str, env: dict[str, str], on_poll=None) -> W
             timed_out=timed_out,
             wall_time=time.monotonic() - start,
         )
+
+
+def cell_timeout(spec: CellSpec) -> float | None:
+    """The worker's time limit: ``--timeout`` plus the ``--quiet-wait`` it may spend first."""
+    if not spec.timeout:
+        return None
+    return spec.timeout + (spec.quiet_wait or 0.0)
 
 
 def spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:

@@ -1,15 +1,22 @@
 """Reference lanes: the same workload trained without benchbench's model layer.
 
-A lane is named ``native:<framework>`` (an idiomatic hand-written implementation: a
-``torch.nn.Module`` with ``torch.optim``, ``tf.function`` with ``GradientTape``, ``jax.jit``, a
-PyTensor ``function``) or ``keras3:<framework>`` (the same model built in Keras 3). A lane runs
-in benchbench's own fit loop: the model is built and compiled on the framework's adapter as
-usual (so it starts from identical weights and sees identical batches), then the lane replaces
-its train, test and predict steps. The difference between a lane and its adapter is therefore
-exactly the cost of the step, which is what the report's ratio table shows.
+A lane is named ``native:<framework>`` (what an expert in that framework writes for speed: a
+``torch.nn.Module`` with fused ``torch.optim`` kernels, ``tf.function`` with ``GradientTape``,
+``jax.jit`` with donation, a PyTensor ``function``) or ``keras3:<framework>`` /
+``keras3-jit:<framework>`` (the same model built in Keras 3, trained by Keras's own ``fit``,
+with its default ``jit_compile`` or with ``jit_compile=True``). The model is built and compiled
+on the framework's adapter as usual, so a lane starts from identical weights; native lanes then
+replace its train, test and predict steps and run in benchbench's fit loop (identical batches,
+so the difference is exactly the cost of the step), keras3 lanes replace the fit loop itself.
+Either way the same callbacks time them, and the report's ratio table shows adapter / lane.
 
-Each lane module exposes ``attach(model, backend)``; it raises `LaneUnsupported` for a model it
-has no hand-written form of (the cell is then skipped with that reason).
+The rule for a lane: it is a ceiling, so it may use anything its framework offers a skilled user
+for speed, and every trick that made an adapter faster. Where the framework's fast kernel does
+not compute Keras 2's update rule (e.g. torch's Adam places epsilon differently), the lane runs
+the fast kernel anyway and names the deviation, which the results record and the report labels.
+
+Each lane's ``attach(model, backend)`` returns those deviations (a list of sentences); it raises
+`LaneUnsupported` for a model it has no form of (the cell is then skipped with that reason).
 """
 
 from __future__ import annotations
@@ -21,15 +28,18 @@ import importlib.util
 from benchbench.backend import BackendInfo
 from benchbench.errors import LaneUnsupported
 
-#: Lane name -> (the adapter it runs beside, the module that implements it).
-LANES: dict[str, tuple[str, str]] = {
-    "native:tensorflow": ("tensorflow", "backends.tensorflow.native"),
-    "native:theano": ("theano", "backends.theano.native"),
-    "native:torch": ("torch", "backends.torch.native"),
-    "native:jax": ("jax", "backends.jax.native"),
-    "keras3:tensorflow": ("tensorflow", "backends.keras3"),
-    "keras3:torch": ("torch", "backends.keras3"),
-    "keras3:jax": ("jax", "backends.keras3"),
+#: Lane name -> (the adapter it runs beside, the module that implements it, its attach function).
+LANES: dict[str, tuple[str, str, str]] = {
+    "native:tensorflow": ("tensorflow", "backends.tensorflow.native", "attach"),
+    "native:theano": ("theano", "backends.theano.native", "attach"),
+    "native:torch": ("torch", "backends.torch.native", "attach"),
+    "native:jax": ("jax", "backends.jax.native", "attach"),
+    "keras3:tensorflow": ("tensorflow", "backends.keras3", "attach"),
+    "keras3:torch": ("torch", "backends.keras3", "attach"),
+    "keras3:jax": ("jax", "backends.keras3", "attach"),
+    # jit_compile=True where Keras 3's 'auto' does not compile (on JAX it always does)
+    "keras3-jit:tensorflow": ("tensorflow", "backends.keras3", "attach_jit"),
+    "keras3-jit:torch": ("torch", "backends.keras3", "attach_jit"),
 }
 
 
@@ -53,8 +63,23 @@ def native_loss(lane: str, model) -> bool:
     return model.loss_name == "sparse_categorical_crossentropy"
 
 
+#: Optimizer options the native lanes have no hand-written form of, with their neutral values.
+NATIVE_NEUTRAL_OPTIONS = {
+    "clipnorm": 0.0,
+    "clipvalue": 0.0,
+    "amsgrad": False,
+    "initial_accumulator_value": 0.0,
+}
+
+
 def native_rule(lane: str, rules: dict, config: dict):
     """The entry of `rules` (optimizer name -> the lane's form of it) for an optimizer config."""
+    for option, neutral in NATIVE_NEUTRAL_OPTIONS.items():
+        if config.get(option, neutral) != neutral:
+            raise LaneUnsupported(
+                f"{lane}: no hand-written form of {config['name']}({option}="
+                f"{config[option]!r}); use the adapter or a keras3 lane for it"
+            )
     if config["name"] not in rules:
         raise LaneUnsupported(
             f"{lane}: no hand-written form of optimizer {config['name']!r}; "
@@ -82,7 +107,7 @@ def framework_of(name: str) -> str:
 
 def probe(name: str, framework_info: BackendInfo) -> BackendInfo:
     """A lane is available where its framework's adapter is (and Keras 3, for keras3 lanes)."""
-    framework, module_name = LANES[name]
+    framework, module_name, _ = LANES[name]
     info = dataclasses.replace(
         framework_info,
         name=name,
@@ -98,12 +123,14 @@ def probe(name: str, framework_info: BackendInfo) -> BackendInfo:
             reason=f"{module_name} is not written yet",
             remedy="use the other lanes of this framework",
         )
-    if name.startswith("keras3:"):
-        keras_info = importlib.import_module(module_name).probe(framework)
+    if name.startswith("keras3"):
+        keras_info = importlib.import_module(module_name).probe(name, framework)
         return dataclasses.replace(keras_info, devices=framework_info.devices)
     return info
 
 
-def attach(name: str, model, backend) -> None:
-    """Replaces the compiled `model`'s steps with the lane's."""
-    importlib.import_module(LANES[name][1]).attach(model, backend)
+def attach(name: str, model, backend) -> list[str]:
+    """Replaces the compiled `model`'s steps (or fit loop) with the lane's; returns where its
+    update rule deviates from Keras 2's (empty if nowhere)."""
+    _, module_name, function = LANES[name]
+    return list(getattr(importlib.import_module(module_name), function)(model, backend))

@@ -281,7 +281,7 @@ class Model(TrainingMixin):
     def compile(
         self,
         optimizer="rmsprop",
-        loss: str = "categorical_crossentropy",
+        loss="categorical_crossentropy",
         metrics: Sequence[str] | None = None,
         backend=None,
         device: str | None = None,
@@ -290,8 +290,8 @@ class Model(TrainingMixin):
 
         Args:
             optimizer: an optimizer instance (explicit arguments) or a name (Keras defaults).
-            loss: a loss name.
-            metrics: ``['accuracy']`` or None.
+            loss: a loss name or function (see `benchbench.losses`).
+            metrics: ``['accuracy']``, one metric function, or None.
             backend: a backend name or instance; default: `registry.default_backend()`.
             device: 'cpu' or 'gpu' when `backend` is a name.
 
@@ -300,7 +300,7 @@ class Model(TrainingMixin):
         """
         self.optimizer = optimizers_mod.get(optimizer)
         self.loss_name, self._loss_fn = losses.get(loss)
-        self.metric_name = losses.check_metrics(metrics)
+        self.metric_name, self._metric_fn = losses.get_metric(metrics, self.loss_name)
         if isinstance(backend, str):
             backend = registry.get_backend(backend, device=device or "cpu", seed=self.seed)
         self.backend = backend or registry.default_backend()

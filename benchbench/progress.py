@@ -1,8 +1,12 @@
-"""Live progress of a run, and its summary table. Plain text only (no pandas), stdlib only.
+"""Live progress of a run. Plain text only (no pandas), stdlib only; the final summary table is
+`benchbench.summary`'s.
 
 The worker reports where it is through a small JSON file that `ProgressWriter` replaces
-atomically (at most twice a second, never inside a timed step); the runner polls it and
+atomically (at most twice a second, never inside a steady-state step); the runner polls it and
 `ProgressView` draws one refreshing line on a terminal, or plain lines when output is piped.
+Phases: 'importing backend', 'loading data', 'waiting' (``--quiet-wait``), 'compiling' (the
+first step of a backend that compiles it: a cold PyTensor cache takes tens of seconds there),
+'train', 'validation'.
 """
 
 from __future__ import annotations
@@ -16,16 +20,19 @@ from pathlib import Path
 from typing import TextIO
 
 from benchbench.callbacks import Callback
+from benchbench.summary import duration, outcome
 
 
 class ProgressWriter(Callback):
-    """Worker side: writes ``{"phase", "epoch", "epochs", "step", "steps"}`` to `path`."""
+    """Worker side: writes ``{"phase", "epoch", "epochs", "step", "steps"}`` to `path` (and
+    ``others_cpu``, ``waited``, ``limit`` while waiting for a quiet machine)."""
 
     def __init__(self, path: str | Path | None, interval: float = 0.5):
         self.path = Path(path) if path else None
         self.interval = interval
         self.state = {"phase": "setup", "epoch": 0, "epochs": 0, "step": 0, "steps": 0}
         self._last = 0.0
+        self._first = False
 
     def write(self, force: bool = True, **state) -> None:
         self.state.update(state)
@@ -42,15 +49,30 @@ class ProgressWriter(Callback):
 
     def on_train_begin(self, logs):
         self.write(phase="train", epochs=logs.get("epochs", 0), steps=logs.get("steps", 0))
+        self._first = True
 
     def on_epoch_begin(self, epoch, logs):
         self.write(phase="train", epoch=epoch + 1, step=0)
 
+    def on_train_batch_begin(self, batch, logs):
+        if self._first and _compiles(getattr(self, "model", None)):
+            self.write(phase="compiling")  # the first epoch is timed apart: no steady step here
+
     def on_train_batch_end(self, batch, logs):
-        self.write(force=False, step=batch + 1)
+        if self._first:
+            self._first = False
+            self.write(phase="train", step=batch + 1)
+        else:
+            self.write(force=False, step=batch + 1)
 
     def on_validation_begin(self, epoch, logs):
-        self.write(phase="validation")
+        model = getattr(self, "model", None)
+        self.write(phase="validation", compiling=epoch == 0 and _compiles(model))
+
+
+def _compiles(model) -> bool:
+    backend = getattr(model, "backend", None)
+    return bool(getattr(getattr(backend, "capabilities", None), "compiled_step", False))
 
 
 def read_progress(path: Path) -> dict:
@@ -60,13 +82,25 @@ def read_progress(path: Path) -> dict:
         return {}
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+def describe_state(state: dict) -> str:
+    """Where a worker is, from its progress file: 'epoch 3/200 step 12/40', 'compiling'..."""
+    phase = state.get("phase", "starting")
+    if phase == "waiting":
+        others = state.get("others_cpu")
+        busy = f": others use {100 * others:.0f}% of its CPUs" if others is not None else ""
+        limit = state.get("limit")
+        waited = f" ({state.get('waited', 0):.0f}s of {limit:g}s)" if limit else ""
+        return f"waiting for a quiet machine{busy}{waited}"
+    if not state.get("epochs"):
+        return phase
+    where = f"epoch {state.get('epoch', 0)}/{state['epochs']}"
+    if phase == "compiling":
+        return where + " compiling the train step"
+    if phase == "validation":
+        return where + (" compiling validation" if state.get("compiling") else " validating")
+    if state.get("steps"):
+        where += f" step {state.get('step', 0)}/{state['steps']}"
+    return where
 
 
 def cell_label(spec) -> str:
@@ -103,19 +137,13 @@ class ProgressView:
             return "?"
         per_cell = sum(self.durations) / len(self.durations)
         elapsed = time.monotonic() - self.started
-        return _duration(max(per_cell - elapsed, 0.0) + per_cell * self.remaining)
+        return duration(max(per_cell - elapsed, 0.0) + per_cell * self.remaining)
 
     def update(self, state: dict) -> None:
         if not self.live:
             return
-        where = state.get("phase", "starting")
-        if state.get("epochs"):
-            where = f"epoch {state.get('epoch', 0)}/{state['epochs']}"
-            if state.get("phase") == "validation":
-                where += " validating"
-            elif state.get("steps"):
-                where += f" step {state.get('step', 0)}/{state['steps']}"
-        elapsed = _duration(time.monotonic() - self.started)
+        where = describe_state(state)
+        elapsed = duration(time.monotonic() - self.started)
         line = (
             f"[{self.index}/{self.total}] {cell_label(self.spec)}: {where} "
             f"- {elapsed} - ETA {self.eta()}"
@@ -137,81 +165,3 @@ class ProgressView:
     def _print(self, text: str) -> None:
         self.stream.write(text + "\n")
         self.stream.flush()
-
-
-REASON_CHARS = 110
-
-
-def outcome(result) -> str:
-    """One phrase for a cell's result: its speed when ok, its status and reason otherwise."""
-    if result.status == "ok" and result.timing:
-        t = result.timing
-        acc = result.final_val_accuracy
-        acc_text = f", val acc {acc:.3f}" if acc is not None else ""
-        return (
-            f"ok, {t.epoch_time:.3f} s/epoch (first {t.first_epoch_time:.3f} s)"
-            f"{acc_text}, {_duration(result.wall_time or 0)} wall"
-        )
-    reason = result.reason.splitlines()[0] if result.reason else ""
-    if len(reason) > REASON_CHARS:
-        reason = reason[: REASON_CHARS - 3] + "..."
-    return f"{result.status}: {reason}" if reason else result.status
-
-
-def counts(results) -> str:
-    """'12 cells: 5 ok, 1 failed, ...' in the order of `STATUSES`."""
-    from benchbench.results import STATUSES
-
-    tally = {s: sum(r.status == s for r in results) for s in STATUSES}
-    parts = [f"{n} {s}" for s, n in tally.items() if n]
-    noun = "cell" if len(results) == 1 else "cells"
-    return f"{len(results)} {noun}: {', '.join(parts)}"
-
-
-def _fmt(value, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def summary_table(results) -> str:
-    """A fixed-width table of cells: speed, accuracy and memory, or the reason it did not run."""
-    header = (
-        "workload",
-        "backend",
-        "device",
-        "rep",
-        "status",
-        "s/epoch",
-        "1st epoch",
-        "step ms",
-        "val acc",
-        "peak MiB",
-        "note",
-    )
-    rows = []
-    for r in results:
-        t, m = r.timing, r.memory
-        note = (r.reason.splitlines()[0] if r.reason else "")[:60]
-        if r.status == "ok" and not r.accuracy_meaningful:
-            note = "synthetic data: accuracy not meaningful"
-        rows.append(
-            (
-                r.spec.workload,
-                r.spec.backend,
-                r.spec.device,
-                str(r.spec.repeat),
-                r.status,
-                _fmt(t and t.epoch_time, ".3f"),
-                _fmt(t and t.first_epoch_time, ".3f"),
-                _fmt(t and t.step_time_median * 1000, ".2f"),
-                _fmt(r.final_val_accuracy, ".4f"),
-                _fmt(m and m.peak_host_bytes / 1024**2, ".0f"),
-                note,
-            )
-        )
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

@@ -72,6 +72,25 @@ def probe(name: str) -> BackendInfo:
     return module.probe()
 
 
+def build_devices(name: str) -> tuple[str, ...]:
+    """The device kinds the installed build of a backend can use (a CPU-only wheel: 'cpu').
+
+    Asks the adapter's optional ``build_devices()``, which may import its framework (so call this
+    in a child process, as ``benchbench list`` does); without one, or for an unavailable
+    backend, the probe's devices. A reference lane can use what its framework's build can.
+    """
+    info = probe(name)
+    if not info.available:
+        return info.devices
+    framework = lanes.framework_of(name) if lanes.is_lane(name) else name
+    module = importlib.import_module(backend_modules()[framework])
+    ask = getattr(module, "build_devices", None)
+    if ask is None:
+        return info.devices
+    usable = set(ask())
+    return tuple(d for d in info.devices if d in usable)
+
+
 def available_backends() -> list[str]:
     return [name for name in backend_names() if probe(name).available]
 

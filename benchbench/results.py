@@ -8,6 +8,11 @@ Layout on disk::
 
 Every file carries ``schema_version``. Readers skip files that are corrupt or of a newer schema
 with a warning, so one bad file never hides the rest. Nothing here imports a framework.
+
+Schema versions: 1, the first; 2 adds each cell's ``interference`` (see
+`benchbench.interference`), ``timing.epoch_time_cv``, the spec's ``quiet_wait``, and per-repeat
+seeds (``spec.seed`` is the repeat's own seed of data order and dropout). Version 1 files are read
+as cells whose interference was not measured.
 """
 
 from __future__ import annotations
@@ -16,14 +21,20 @@ import dataclasses
 import json
 import os
 import re
-import statistics
 import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+from benchbench.interference import Interference, is_unstable
+
+# Re-exported: the measures were defined here before `benchbench.measures` existed.
+from benchbench.measures import METRICS, Metric, median, percentile  # noqa: F401
+
+SCHEMA_VERSION = 2
+#: Versions this benchbench reads (older ones lack the fields added since; see above).
+READABLE_VERSIONS = (1, 2)
 
 #: Cell outcomes. Only 'ok' cells carry timings; the others carry a reason.
 STATUSES = ("ok", "failed", "timeout", "skipped", "unavailable", "interrupted")
@@ -49,6 +60,7 @@ class CellSpec:
     seed: int = 0
     timeout: float | None = None
     verbose: bool = False
+    quiet_wait: float | None = None
 
     @property
     def cell_id(self) -> str:
@@ -103,6 +115,8 @@ class Timing:
         throughput: training samples per second in the steady state.
         setup_time: data loading, model build and compile() before the first epoch.
         samples_per_epoch: training samples per epoch.
+        epoch_time_cv: standard deviation / mean of ``steady_epoch_times`` (None with fewer
+            than 3 of them, and in files of schema 1).
     """
 
     first_epoch_time: float
@@ -113,6 +127,7 @@ class Timing:
     throughput: float
     setup_time: float
     samples_per_epoch: int
+    epoch_time_cv: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> Timing:
@@ -152,7 +167,19 @@ class CellResult:
     started_at: str = ""
     finished_at: str = ""
     wall_time: float | None = None
+    interference: Interference | None = None
     schema_version: int = SCHEMA_VERSION
+
+    @property
+    def noisy(self) -> bool:
+        """Other processes (or the hypervisor) took a share of the cell's CPUs past the
+        threshold while it trained (`benchbench.interference`); False where not measured."""
+        return bool(self.interference and self.interference.noisy)
+
+    @property
+    def unstable(self) -> bool:
+        """Its steady epoch times vary by more than `interference.UNSTABLE_CV` of their mean."""
+        return bool(self.timing and is_unstable(self.timing.steady_epoch_times))
 
     @property
     def final_val_accuracy(self) -> float | None:
@@ -167,15 +194,15 @@ class CellResult:
     @classmethod
     def from_dict(cls, data: dict) -> CellResult:
         data = dict(data)
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"schema_version {version!r}, this benchbench reads {SCHEMA_VERSION}")
+        check_version(data)
         data["spec"] = CellSpec.from_dict(data["spec"])
         data["epochs"] = [EpochRecord.from_dict(e) for e in data.get("epochs", [])]
         if data.get("timing") is not None:
             data["timing"] = Timing.from_dict(data["timing"])
         if data.get("memory") is not None:
             data["memory"] = Memory.from_dict(data["memory"])
+        if data.get("interference") is not None:
+            data["interference"] = Interference.from_dict(data["interference"])
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -193,7 +220,8 @@ class RunManifest:
         argv: the command line of the first invocation.
         plan: every planned cell, as `CellSpec.to_dict` dicts, in run order.
         environment: host facts (see `benchbench.environment`) of the first invocation.
-        cells: cell id -> status ('pending', 'running', or one of `STATUSES`).
+        cells: cell id -> status ('pending', 'running', 'dropped' (a repeat the time budget
+            left out; `--resume` runs it), or one of `STATUSES`).
         started_at: ISO time the run started; ``finished_at``: when it last stopped.
         interrupted: the last invocation was stopped by Ctrl-C before finishing its plan.
         resumed_at: ISO times of every ``--resume`` invocation.
@@ -221,11 +249,20 @@ class RunManifest:
 
     @classmethod
     def from_dict(cls, data: dict) -> RunManifest:
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"schema_version {version!r}, this benchbench reads {SCHEMA_VERSION}")
+        check_version(data)
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def check_version(data: dict) -> None:
+    """Raises ValueError for a file whose schema this benchbench cannot read."""
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version not in READABLE_VERSIONS:
+        readable = ", ".join(map(str, READABLE_VERSIONS))
+        raise ValueError(
+            f"schema_version {version!r}, this benchbench reads {readable} "
+            "(a newer file needs a newer benchbench)"
+        )
 
 
 MANIFEST = "manifest.json"
@@ -259,62 +296,6 @@ def finished_cells(run_dir: Path) -> dict[str, CellResult]:
         if result.status != "interrupted":
             done[result.spec.cell_id] = result
     return done
-
-
-# -- metrics: what reports show and `check` compares ---------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Metric:
-    name: str
-    label: str
-    unit: str
-    higher_is_better: bool
-
-    def value(self, result: CellResult) -> float | None:
-        t, m = result.timing, result.memory
-        if result.status != "ok":
-            return None
-        getters = {
-            "epoch_time": lambda: t and t.epoch_time,
-            "first_epoch_time": lambda: t and t.first_epoch_time,
-            "step_time": lambda: t and t.step_time_median,
-            "throughput": lambda: t and t.throughput,
-            "val_accuracy": lambda: result.final_val_accuracy,
-            "peak_host_memory": lambda: m and m.peak_host_bytes,
-            "peak_gpu_memory": lambda: m and m.peak_gpu_bytes,
-        }
-        value = getters[self.name]()
-        return None if value is None else float(value)
-
-
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("epoch_time", "s/epoch (steady state)", "s", False),
-        Metric("first_epoch_time", "first epoch (incl. compile)", "s", False),
-        Metric("step_time", "median step", "s", False),
-        Metric("throughput", "throughput", "samples/s", True),
-        Metric("val_accuracy", "final validation accuracy", "", True),
-        Metric("peak_host_memory", "peak host memory", "bytes", False),
-        Metric("peak_gpu_memory", "peak GPU memory", "bytes", False),
-    )
-}
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) with linear interpolation, as numpy's default."""
-    ordered = sorted(values)
-    if not ordered:
-        raise ValueError("percentile of no values")
-    pos = (len(ordered) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 # -- files ---------------------------------------------------------------------------------------

@@ -10,8 +10,11 @@ results directory::
     <out>/<machine>/<run-id>/<cell-id>.json    one `CellResult` per cell, written atomically
 
 Statuses: 'ok'; 'failed' and 'timeout' (these make the exit code 1); 'unavailable' (the
-backend cannot run here, e.g. CNTK) and 'skipped' (the device or the dataset is missing) are
-recorded with their reason and are not failures.
+backend cannot run here, e.g. CNTK: known from its probe before any worker starts, so it reads
+'unavailable' for every workload) and 'skipped' (the device or the dataset is missing) are
+recorded with their reason and are not failures. Planning (order, seeds, the time budget of
+repeats) is `benchbench.planner`'s; a cell's interference is measured by its worker
+(`benchbench.interference`).
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ import socket
 import sys
 from pathlib import Path
 
-from benchbench import environment
+from benchbench import environment, planner, registry
 from benchbench import workloads as workloads_mod
-from benchbench.errors import BenchbenchError, UnknownNameError
+from benchbench.errors import BenchbenchError
+from benchbench.interference import Interference
 from benchbench.isolation import classify, execute, worker_env
 from benchbench.progress import ProgressView
 from benchbench.results import (
@@ -41,74 +45,9 @@ from benchbench.results import (
     write_result,
 )
 
-DEVICES = ("cpu", "gpu")
 FAILED = ("failed", "timeout")
-
-
-@dataclasses.dataclass(frozen=True)
-class RunOptions:
-    """What ``benchbench run`` was asked to do, with names already resolved."""
-
-    backends: tuple[str, ...]
-    workloads: tuple[str, ...]
-    devices: tuple[str, ...] = ("cpu",)
-    repeats: int = 1
-    epochs: int | None = None
-    batch_size: int | None = None
-    quick: bool = True
-    synthetic: bool = False
-    threads: int | None = None
-    timeout: float | None = None
-    seed: int = 0
-    verbose: bool = False
-    pythons: dict = dataclasses.field(default_factory=dict)
-
-
-def resolve(
-    text: str, valid: list[str], kind: str, groups: dict[str, list[str]] | None = None
-) -> tuple[str, ...]:
-    """A comma-separated list of names -> the names; unknown ones raise.
-
-    `groups` maps words to several names (e.g. 'all'; for backends also 'refs', the reference
-    lanes), usable alongside plain names: ``--backend all,refs``.
-    """
-    groups = {"all": list(valid), **(groups or {})}
-    names: list[str] = []
-    for name in (n.strip() for n in text.split(",")):
-        if name in groups:
-            names.extend(groups[name])
-        elif name in valid:
-            names.append(name)
-        else:
-            raise UnknownNameError(kind, name, [*valid, *groups])
-    if not names:
-        raise UnknownNameError(kind, text, [*valid, *groups])
-    return tuple(dict.fromkeys(names))
-
-
-def plan(options: RunOptions) -> list[CellSpec]:
-    """Every cell, ordered workload > device > repeat > backend, so that each round of repeats
-    visits every backend before the next one (drift over the run hits all alike)."""
-    return [
-        CellSpec(
-            backend=backend,
-            workload=workload,
-            device=device,
-            repeat=repeat,
-            epochs=options.epochs,
-            batch_size=options.batch_size,
-            quick=options.quick,
-            synthetic=options.synthetic,
-            threads=options.threads,
-            seed=options.seed,
-            timeout=options.timeout,
-            verbose=options.verbose,
-        )
-        for workload in options.workloads
-        for device in options.devices
-        for repeat in range(options.repeats)
-        for backend in options.backends
-    ]
+#: Manifest state of a planned cell that the time budget left out (`planner.RepeatBudget`).
+DROPPED = "dropped"
 
 
 # -- run directories -----------------------------------------------------------------------------
@@ -156,10 +95,12 @@ def find_run_dir(out: Path, machine: str) -> Path:
 
 def _records(payload: dict) -> dict:
     timing, memory = payload.get("timing"), payload.get("memory")
+    measured = payload.get("interference")
     return {
         "epochs": [EpochRecord.from_dict(e) for e in payload.get("epochs", [])],
         "timing": Timing.from_dict(timing) if timing else None,
         "memory": Memory.from_dict(memory) if memory else None,
+        "interference": Interference.from_dict(measured) if measured else None,
         "accuracy_meaningful": payload.get("accuracy_meaningful", True),
         "backend_info": payload.get("backend_info", {}),
         "workload_info": payload.get("workload_info", {}),
@@ -185,6 +126,8 @@ class Runner:
         manifest: the run's manifest (new, or read back for ``--resume``).
         pythons: backend -> interpreter for its workers (default: this one).
         view: the live progress display.
+        budget: seconds within which repeats after the first must end (`planner.RepeatBudget`;
+            None: run every planned cell).
     """
 
     def __init__(
@@ -193,6 +136,7 @@ class Runner:
         manifest: RunManifest,
         pythons: dict[str, str],
         view: ProgressView | None = None,
+        budget: float | None = None,
     ):
         self.run_dir = Path(run_dir)
         self.manifest = manifest
@@ -201,6 +145,7 @@ class Runner:
         self.host = manifest.environment
         self.known_skips: dict[tuple, tuple[str, str]] = {}
         self.workloads = workloads_mod.discover()
+        self.budget = planner.RepeatBudget(budget, manifest.specs())
 
     def result(self, spec: CellSpec, status: str, reason: str, **fields) -> CellResult:
         fields.setdefault("environment", cell_environment(self.host, spec, None))
@@ -222,7 +167,9 @@ class Runner:
         ]
 
     def precheck(self, spec: CellSpec) -> CellResult | None:
-        """A result for a cell that cannot run (known from an earlier cell, or missing data)."""
+        """A result for a cell that cannot run: its backend is unavailable (from its probe),
+        or that is known from an earlier cell, or its data is missing."""
+        self.probe_backend(spec)
         for key in self.skip_keys(spec):
             if key in self.known_skips:
                 return self.result(spec, *self.known_skips[key])
@@ -232,6 +179,20 @@ class Runner:
                 self.known_skips[("data", spec.workload, False)] = ("skipped", reason)
                 return self.result(spec, "skipped", reason)
         return None
+
+    def probe_backend(self, spec: CellSpec) -> None:
+        """Records an unavailable backend from its cheap probe (no framework is imported), so
+        that it reads 'unavailable' for every workload, even one whose data is missing. Lanes
+        and backends run under another interpreter (--python) are left to their worker."""
+        key = ("backend", spec.backend)
+        if key in self.known_skips or spec.backend in self.pythons or ":" in spec.backend:
+            return
+        try:
+            info = registry.probe(spec.backend)
+        except Exception:  # an adapter that fails to import: its worker will say how
+            return
+        if not info.available:
+            self.known_skips[key] = ("unavailable", f"{info.reason}. {info.remedy}")
 
     def run_cell(self, spec: CellSpec) -> tuple[CellResult, bool]:
         """Runs one cell; returns its result and whether a worker actually ran."""
@@ -271,6 +232,11 @@ class Runner:
         self.manifest = dataclasses.replace(self.manifest, cells=cells, **changes)
         write_manifest(self.run_dir, self.manifest)
 
+    def mark_interrupted(self) -> None:
+        """Records that Ctrl-C stopped this invocation after its cells (e.g. in the report)."""
+        self.manifest = dataclasses.replace(self.manifest, interrupted=True, finished_at=now())
+        write_manifest(self.run_dir, self.manifest)
+
     def run(self) -> tuple[list[CellResult], bool]:
         """Runs every cell without a final result; returns all results and whether Ctrl-C
         stopped the run. The manifest is up to date whatever happens."""
@@ -279,10 +245,15 @@ class Runner:
         todo = [s for s in specs if s.cell_id not in done]
         interrupted = False
         current = previous_handler = None
+        position = len(specs) - len(todo)
         try:
             for n, spec in enumerate(todo):
-                current = spec
-                self.view.start(len(specs) - len(todo) + n + 1, spec, len(todo) - n - 1)
+                if not self.budget.allows(spec, done):
+                    self.set_status(spec.cell_id, DROPPED)
+                    self.view.total -= 1
+                    continue
+                current, position = spec, position + 1
+                self.view.start(position, spec, len(todo) - n - 1)
                 self.set_status(spec.cell_id, "running")
                 result, ran = self.run_cell(spec)
                 self.record(result)

@@ -8,8 +8,15 @@
 - Step times come from ``on_train_batch_begin``/``on_train_batch_end``. Steady-state step
   statistics use the steps of the steady-state epochs; with a single epoch, every step but the
   first (which carries the compilation).
+- ``epoch_time_cv`` is the coefficient of variation of the steady epochs: past
+  `benchbench.interference.UNSTABLE_CV` the cell is flagged unstable.
+- What the rest of the machine did meanwhile is sampled by `benchbench.interference`, beside
+  this callback and at the same boundaries, never inside a timed epoch.
 - ``needs_sync`` makes the fit loop synchronise the backend's device before every hook, so each
   clock read sees finished work (CUDA kernels and XLA dispatch are asynchronous).
+- A fit loop that runs several steps per call (Keras's ``steps_per_execution``, in a keras3
+  lane) calls the batch hooks once per call and says how many steps it ran with
+  ``logs['steps_in_batch']``; each of those steps is then recorded as an equal share.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import time
 
 from benchbench.callbacks import Callback
+from benchbench.interference import epoch_time_cv
 from benchbench.results import EpochRecord, Timing, median, percentile
 
 
@@ -50,7 +58,8 @@ class TimingCallback(Callback):
         self._step_start = self.clock()
 
     def on_train_batch_end(self, batch, logs):
-        self._steps.append(self.clock() - self._step_start)
+        n = int((logs or {}).get("steps_in_batch", 1))
+        self._steps.extend([(self.clock() - self._step_start) / n] * n)
 
     def on_validation_begin(self, epoch, logs):
         self._val_start = self.clock()
@@ -100,4 +109,9 @@ class TimingCallback(Callback):
             throughput=self.samples / epoch_time if epoch_time > 0 else 0.0,
             setup_time=setup_time,
             samples_per_epoch=self.samples,
+            epoch_time_cv=_rounded(epoch_time_cv(steady)),
         )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -8,7 +8,8 @@ Usage (the runner builds these command lines; a person rarely needs them)::
 SPEC_JSON holds a `CellSpec.to_dict()`. RESULT_JSON receives, atomically, a dict with the
 cell's ``status`` ('ok', 'failed', 'skipped', 'unavailable'), ``reason``, ``scope`` (what a
 skip applies to: 'backend', 'device' or 'data'), and for an 'ok' cell its ``epochs``,
-``timing``, ``memory``, ``backend_info``, ``workload_info`` and ``process`` facts; the runner
+``timing``, ``memory``, ``interference``, ``backend_info``, ``workload_info`` and ``process``
+facts; the runner
 turns it into a `CellResult`. A worker that dies without writing it (a signal, the OOM killer)
 is reported by the runner from its exit status and stderr.
 
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchbench import environment, flops, lanes, registry, workloads
+from benchbench import environment, flops, interference, lanes, registry, workloads
 from benchbench.errors import (
     BackendUnavailable,
     DataUnavailable,
@@ -42,10 +43,17 @@ from benchbench.results import CellSpec, write_json_atomic
 from benchbench.timing import TimingCallback
 
 
-def probe(name: str) -> dict:
-    """`registry.probe` that also survives an adapter whose import itself fails."""
+def probe(name: str, build: bool = False) -> dict:
+    """`registry.probe` that also survives an adapter whose import itself fails.
+
+    With `build`, ``devices`` are those the installed build can use (`registry.build_devices`,
+    which may import the framework: ``--probe`` runs in a child process).
+    """
     try:
-        return registry.probe(name).to_dict()
+        info = registry.probe(name).to_dict()
+        if build and info["available"]:
+            info["devices"] = list(registry.build_devices(name))
+        return info
     except Exception as exc:  # a broken or missing framework must read as 'unavailable'
         return {
             "name": name,
@@ -155,8 +163,23 @@ def gpu_peak_bytes(backend, reset: bool = False) -> int | None:
     return None
 
 
+def wait_for_quiet(spec: CellSpec, progress: ProgressWriter) -> interference.QuietWait | None:
+    """``--quiet-wait``: waits for other processes to leave this cell's CPUs, up to a limit."""
+    if not spec.quiet_wait:
+        return None
+
+    def report(others: float, waited: float) -> None:
+        progress.write(phase="waiting", others_cpu=round(others, 3), waited=round(waited, 1))
+
+    progress.write(phase="waiting", limit=spec.quiet_wait)
+    return interference.wait_for_quiet(
+        environment.allowed_cpus(), spec.quiet_wait, on_sample=report
+    )
+
+
 def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbose: int) -> dict:
-    """Loads data, builds and compiles the model, fits it with the timing callback."""
+    """Loads data, builds and compiles the model, fits it with the timing and interference
+    callbacks (after ``--quiet-wait``, if asked for)."""
     profile = profile_of(workload, spec)
     epochs = spec.epochs or profile.epochs
     batch_size = spec.batch_size or workload.batch_size
@@ -165,11 +188,11 @@ def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbo
     x_train, y_train, x_test, y_test = fit_arrays(workload, profile, data)
     model = workload.build()
     model.compile(workload.optimizer(), loss=workload.loss, metrics=["accuracy"], backend=backend)
-    if lanes.is_lane(spec.backend):
-        lanes.attach(spec.backend, model, backend)
+    deviations = lanes.attach(spec.backend, model, backend) if lanes.is_lane(spec.backend) else []
     setup_time = time.perf_counter() - start
+    quiet = wait_for_quiet(spec, progress)
     gpu_peak_bytes(backend, reset=True)
-    timer = TimingCallback()
+    timer, sampler = TimingCallback(), interference.InterferenceSampler()
     model.fit(
         x_train,
         y_train,
@@ -177,8 +200,12 @@ def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbo
         epochs=epochs,
         verbose=fit_verbose,
         validation_data=(x_test, y_test),
-        callbacks=[timer, progress],
+        callbacks=[timer, progress, sampler],  # the sampler after the timer: see its docstring
+        shuffle_seed=spec.seed,
     )
+    measured = sampler.result()
+    if measured is not None and quiet is not None:
+        measured = dataclasses.replace(measured, quiet_wait=quiet)
     info = workload.summary()
     info.update(
         profile="quick" if spec.quick else "default",
@@ -189,6 +216,7 @@ def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbo
         dataset_source=data.source,
         synthetic=bool(data.synthetic),
         model_seed=model.seed,
+        seeds={"weights": model.seed, "data_order": spec.seed, "dropout": spec.seed},
         params_counted=model.count_params(),
         flops_per_sample=flops.training_flops_or_none(model),
     )
@@ -200,8 +228,10 @@ def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbo
             "peak_host_bytes": peak_host_bytes(),
             "peak_gpu_bytes": gpu_peak_bytes(backend),
         },
+        "interference": dataclasses.asdict(measured) if measured else None,
         "accuracy_meaningful": not data.synthetic,
         "workload_info": info,
+        "lane_deviations": deviations,
     }
 
 
@@ -242,7 +272,10 @@ def run_cell(spec: CellSpec, progress_path: str | None = None, fit_verbose: int 
         "capabilities": dataclasses.asdict(backend.capabilities),
     }
     if lanes.is_lane(spec.backend):
-        payload["backend_info"].update(reference=True, lane=spec.backend)
+        payload["backend_info"].update(
+            reference=True, lane=spec.backend, deviations=payload.pop("lane_deviations")
+        )
+    payload.pop("lane_deviations", None)
     payload["process"] = {**environment.process_facts(), "affinity": affinity}
     return payload
 
@@ -266,7 +299,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.probe:
-        print(PROBE_MARKER + json.dumps(probe(args.probe)), flush=True)
+        print(PROBE_MARKER + json.dumps(probe(args.probe, build=True)), flush=True)
         return 0
     spec = CellSpec.from_dict(json.loads(Path(args.spec).read_text()))
     try:

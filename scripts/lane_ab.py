@@ -7,9 +7,10 @@ shared machine the same cell can differ by 20% or more from one process to the n
 hides a gap of a few percent. This script measures the step alone: it builds the workload's
 model twice from the same weights (one on the adapter, one with the ``native:<framework>``
 lane attached), warms both up, then times blocks of steps on synthetic batches of the real
-shapes, A B A B ..., so drift hits both alike. Each block pair gives one ratio; the script
-prints the median ms/step of each side and the median and quartiles of the paired
-adapter/native throughput ratios (above 1: the adapter is faster).
+shapes in ABBA order (adapter, native, native, adapter, ...), so neither side always runs first
+and a linear drift hits both alike. Each block pair gives one ratio; the script prints the
+median ms/step of each side and the median and quartiles of the paired adapter/native
+throughput ratios (above 1: the adapter is faster).
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ def main() -> None:
         for xb, yb in batches[:3]:
             step(xb, yb)
     times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(args.blocks):
-        for name, step in steps.items():
+    for block in range(args.blocks):
+        order = list(steps.items())
+        for name, step in order if block % 2 == 0 else order[::-1]:  # ABBA
             start = time.perf_counter()
             for xb, yb in batches:
                 step(xb, yb)

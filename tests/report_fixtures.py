@@ -11,7 +11,11 @@ lane that beats its adapter, a near miss at 0.949x, a lane not written yet, one 
 reason), and ``mnist1d_cnn`` on synthetic data with two lanes (no targets there); ``host-b``
 runs ``mnist_mlp`` on its CPU (no lanes: no cost table) and its GPU (a lane, but targets are for
 CPU). An older run on ``host-a`` is superseded by the later one. Workload infos carry FLOPs per
-sample and machines their measured matmul peak.
+sample and machines their measured matmul peak. Every cell that ran carries its interference:
+quiet, except ``torch`` on host-b's CPU (noisy: other processes used 45% of its CPUs); one
+``theano`` repeat is unstable (its steady epochs vary by about 20%). A second run on ``host-a``
+trains ``mnist1d_cnn`` at its default setting on real data: a setting of its own, so a column of
+its own beside the quick synthetic one.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from benchbench.interference import Interference, epoch_time_cv
 from benchbench.results import CellResult, CellSpec, EpochRecord, Memory, Timing, write_result
 
 RESULTS_DIR = Path(__file__).parent / "data" / "results"
@@ -59,10 +64,42 @@ ENGINES = {"theano": ("pytensor", "2.31.7")}
 VERSIONS = {"tensorflow": "2.21.0", "torch": "2.13.0", "jax": "0.7.2", "numpy": "2.3.4"}
 
 
-def _epochs(n: int, first: float, steady: float, final_acc: float | None) -> list[EpochRecord]:
+QUIET = Interference(
+    window=30.0,
+    cpus=(0, 1),
+    others_cpu=0.01,
+    others_cpu_peak=0.02,
+    own_cpu=0.97,
+    resolution=0.001,
+    steal=0.0,
+    run_queue=2,
+    run_queue_max=3,
+    load_avg=(2.02, 1.5, 0.9),
+    samples=60,
+    noisy=False,
+)
+NOISY = Interference(
+    window=30.0,
+    cpus=(0, 1),
+    others_cpu=0.45,
+    others_cpu_peak=0.93,
+    own_cpu=0.55,
+    resolution=0.001,
+    steal=0.02,
+    run_queue=4,
+    run_queue_max=7,
+    load_avg=(3.1, 2.2, 1.4),
+    samples=60,
+    noisy=True,
+)
+
+
+def _epochs(
+    n: int, first: float, steady: float, final_acc: float | None, spread: float = 0.01
+) -> list[EpochRecord]:
     records = []
     for i in range(n):
-        time = first if i == 0 else round(steady * (1 + 0.01 * (i % 3 - 1)), 4)
+        time = first if i == 0 else round(steady * (1 + spread * (i % 3 - 1)), 4)
         acc = None
         if final_acc is not None:
             acc = final_acc if i == n - 1 else round(final_acc - 0.08 * 0.6**i, 4)
@@ -85,9 +122,14 @@ def make_result(
     quick: bool = False,
     synthetic: bool = False,
     gpu_bytes: int | None = None,
+    noisy: bool = False,
+    unstable: bool = False,
 ) -> CellResult:
-    """One cell's result; 'ok' cells get epochs, timing and memory derived from the arguments."""
-    spec = CellSpec(backend, workload["name"], device, repeat, quick=quick, synthetic=synthetic)
+    """One cell's result; 'ok' cells get epochs, timing and memory derived from the arguments,
+    and quiet interference unless `noisy`; `unstable` spreads the steady epochs by ~20%."""
+    spec = CellSpec(
+        backend, workload["name"], device, repeat, quick=quick, synthetic=synthetic, seed=repeat
+    )
     framework = backend.partition(":")[2] or backend  # a lane runs on its adapter's framework
     engine, version = ENGINES.get(framework, (framework, VERSIONS.get(framework, "1.0")))
     info = {"name": backend, "engine": engine, "version": version, "reference": ":" in backend}
@@ -114,7 +156,8 @@ def make_result(
     if status != "ok":
         return CellResult(**common)
     n = epochs or (workload["quick"] if quick else workload["default"])["epochs"]
-    records = _epochs(n, epoch_time * 3, epoch_time, None if synthetic else final_acc)
+    spread = 0.25 if unstable else 0.01
+    records = _epochs(n, epoch_time * 3, epoch_time, None if synthetic else final_acc, spread)
     steady = [r.train_time for r in records[1:]]
     timing = Timing(
         first_epoch_time=records[0].train_time,
@@ -125,9 +168,13 @@ def make_result(
         throughput=60_000 / epoch_time,
         setup_time=1.5,
         samples_per_epoch=60_000,
+        epoch_time_cv=epoch_time_cv(steady),
     )
     memory = Memory(int((1 + epoch_time / 10) * GIB), gpu_bytes)
-    return CellResult(**common, epochs=records, timing=timing, memory=memory)
+    measured = NOISY if noisy else QUIET
+    return CellResult(
+        **common, epochs=records, timing=timing, memory=memory, interference=measured
+    )
 
 
 def _repeats(backend: str, times: list[float], accs: list[float], **kwargs) -> list[CellResult]:
@@ -141,7 +188,10 @@ def host_a() -> list[CellResult]:
     cntk = "CNTK 2.7 ships wheels only for CPython 3.5 and 3.6; this is Python 3.11"
     return [
         *_repeats("tensorflow", [4.70, 4.65, 4.75], [0.9825, 0.9822, 0.9828]),
-        *_repeats("theano", [17.3, 17.1, 17.6], [0.9712, 0.9708, 0.9715]),
+        *_repeats("theano", [17.3, 17.1], [0.9712, 0.9708]),
+        make_result(
+            "theano", MNIST_MLP, repeat=2, epoch_time=17.6, final_acc=0.9715, unstable=True
+        ),
         make_result("cntk", MNIST_MLP, status="unavailable", reason=cntk),
         *_repeats("torch", [5.0, 5.2], [0.9830, 0.9833]),
         make_result("torch", MNIST_MLP, repeat=2, status="failed", reason="worker killed (-9)"),
@@ -188,7 +238,7 @@ def host_b() -> list[CellResult]:
     gpu = {**run, "device": "gpu"}
     return [
         make_result("tensorflow", MNIST_MLP, epoch_time=6.0, final_acc=0.9831, **run),
-        make_result("torch", MNIST_MLP, epoch_time=7.2, final_acc=0.9827, **run),
+        make_result("torch", MNIST_MLP, epoch_time=7.2, final_acc=0.9827, noisy=True, **run),
         *_repeats("tensorflow", [1.90, 1.95], [0.9826, 0.9824], gpu_bytes=2 * GIB, **gpu),
         *_repeats("torch", [1.30, 1.28], [0.9832, 0.9829], gpu_bytes=GIB, **gpu),
         *_repeats("jax", [1.50, 1.52], [0.9821, 0.9823], gpu_bytes=3 * GIB, **gpu),
@@ -200,6 +250,17 @@ def host_b() -> list[CellResult]:
             reason="backend 'theano' cannot run on 'gpu': PyTensor has no CUDA support",
             **gpu,
         ),
+    ]
+
+
+def host_a_default_mnist1d() -> list[CellResult]:
+    """mnist1d_cnn at its default setting on real data: a column of its own on host-a."""
+    run = {"run_id": "2026-01-12T08-00-00"}
+    return [
+        make_result("tensorflow", MNIST1D_CNN, epoch_time=0.16, final_acc=0.921, **run),
+        make_result("torch", MNIST1D_CNN, epoch_time=0.15, final_acc=0.918, **run),
+        make_result("jax", MNIST1D_CNN, epoch_time=0.07, final_acc=0.925, **run),
+        make_result("numpy", MNIST1D_CNN, status="failed", reason="MemoryError", **run),
     ]
 
 
@@ -232,7 +293,8 @@ def hostile_results() -> list[CellResult]:
 def write_all(root: Path = RESULTS_DIR) -> list[Path]:
     """Writes every fixture result under `root`/<machine>/<run-id>/, replacing what was there."""
     shutil.rmtree(root, ignore_errors=True)
-    return [write_result(root / r.machine / r.run_id, r) for r in host_a() + host_b()]
+    cells = host_a() + host_b() + host_a_default_mnist1d()
+    return [write_result(root / r.machine / r.run_id, r) for r in cells]
 
 
 if __name__ == "__main__":

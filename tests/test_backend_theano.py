@@ -122,10 +122,12 @@ def test_user_flags_win_over_the_compiledir_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("BENCHBENCH_PYTENSOR_COMPILEDIR", str(tmp_path / "ours"))
     monkeypatch.setenv("PYTENSOR_FLAGS", "base_compiledir=/users/own")
     engine.configure_flags("pytensor")
-    assert os.environ["PYTENSOR_FLAGS"] == "base_compiledir=/users/own"
+    flags = os.environ["PYTENSOR_FLAGS"].split(",")
+    assert [f for f in flags if "compiledir" in f] == ["base_compiledir=/users/own"]
     monkeypatch.setenv("PYTENSOR_FLAGS", "floatX=float32")
     engine.configure_flags("pytensor")
-    assert os.environ["PYTENSOR_FLAGS"] == f"floatX=float32,base_compiledir={tmp_path / 'ours'}"
+    flags = os.environ["PYTENSOR_FLAGS"].split(",")
+    assert flags[:2] == ["floatX=float32", f"base_compiledir={tmp_path / 'ours'}"]
 
 
 def test_dropout_masks_differ_between_steps(K):
@@ -168,3 +170,65 @@ def test_partial_last_batch_reuses_the_compiled_function(K):
     assert len(model.train_step().functions) == 1
     assert model.predict(x).shape == (70, 3)
     assert len(model.predict_step().functions) == 1
+
+
+# -- BLAS ----------------------------------------------------------------------------------------
+
+
+def _gemm_code() -> str:
+    """Code printing the backend's BLAS facts and whether a matrix product ran as compiled C."""
+    return (
+        "import json, numpy as np\n"
+        "from benchbench import registry\n"
+        "from backends.theano.engine import T, lib\n"
+        "K = registry.get_backend('theano')\n"
+        "a = T.matrix('a', dtype='float32')\n"
+        "f = lib.function([a], T.dot(a, a.T), mode=K.mode)\n"
+        "x = np.random.default_rng(0).random((64, 32), dtype=np.float32)\n"
+        "assert np.allclose(f(x), x @ x.T, rtol=1e-5)\n"
+        "ops = [type(n.op).__name__ for n in f.maker.fgraph.toposort()]\n"
+        "info = K.info()\n"
+        "print(json.dumps({'ops': ops, 'blas': info['blas'], 'degraded': info['degraded']}))\n"
+    )
+
+
+def test_pip_openblas_is_linked_and_runs_matrix_products_in_c():
+    pytest.importorskip("scipy_openblas32")
+    facts = json.loads(_python(_gemm_code()))
+    assert "scipy_openblas" in facts["blas"] and "linked by benchbench" in facts["blas"]
+    assert facts["degraded"] == ""
+    assert "Dot22" in facts["ops"] or "Gemm" in facts["ops"], facts["ops"]
+
+
+def test_a_run_without_blas_says_it_is_degraded():
+    facts = json.loads(_python(_gemm_code(), PYTENSOR_FLAGS="blas__ldflags="))
+    assert facts["blas"].startswith("none (the user's PYTENSOR_FLAGS")
+    assert "no BLAS linked" in facts["degraded"]
+
+
+def test_blas_flags_map_routines_to_the_prefixed_symbols():
+    pytest.importorskip("scipy_openblas32")
+    from backends.theano import engine
+
+    flags = engine.blas_flags()
+    assert flags["blas__ldflags"].endswith("-lscipy_openblas")
+    assert "-Dsgemm_=scipy_sgemm_" in flags["gcc__cxxflags"].split()
+    assert "," not in flags["blas__ldflags"] + flags["gcc__cxxflags"]  # PYTENSOR_FLAGS splits on ,
+
+
+def test_probe_warns_when_no_blas_can_be_linked(monkeypatch):
+    import importlib.util
+
+    from backends import theano as theano_adapter
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "scipy_openblas32" else real(name, *a),
+    )
+    monkeypatch.delenv("PYTENSOR_FLAGS", raising=False)
+    info = theano_adapter.probe()
+    assert info.available and "pip install 'benchbench[theano]'" in info.warning
+    monkeypatch.setenv("PYTENSOR_FLAGS", "blas__ldflags=-lblas")
+    assert theano_adapter.probe().warning == ""

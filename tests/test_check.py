@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from benchbench import check, cli, results
 from benchbench.errors import BenchbenchError, UnknownNameError
+from benchbench.interference import Interference
 from benchbench.results import CellResult, CellSpec, EpochRecord, Memory, Timing
 
 pytest.importorskip("scipy")
@@ -198,9 +201,14 @@ def test_new_and_missing_cells_are_listed(tmp_path, capsys):
     base = write_run(tmp_path / "base")
     results.write_result(base, cell("mnist1d_mlp"))
     code, out, _ = run_check(tmp_path, capsys, base=base, cur=cur)
-    assert code == 0
+    assert code == 2  # a baseline cell without a current result is a data error
     assert "new in current (not compared): digits_mlp/torch/cpu" in out
-    assert "missing from current: mnist1d_mlp/numpy/cpu" in out
+    assert "DATA ERROR: missing from current: mnist1d_mlp/numpy/cpu" in out
+    assert out.rstrip().splitlines()[-1].startswith("DATA ERROR: 1 baseline cell missing")
+    code, out, _ = run_check(tmp_path, capsys, "--allow-missing", base=base, cur=cur)
+    assert code == 0
+    assert "missing from current: mnist1d_mlp/numpy/cpu" in out and "DATA ERROR" not in out
+    assert "1 missing or unreadable, allowed" in out
 
 
 def test_different_environments_warn_and_strict_refuses(tmp_path, capsys):
@@ -257,3 +265,76 @@ def test_the_help_documents_the_defaults(capsys):
     for name, threshold in check.DEFAULT_THRESHOLDS.items():
         assert f"{name}={threshold or 'off'}" in out
     assert all(f"{n}" in check.__doc__ for n in check.DEFAULT_THRESHOLDS)
+
+
+# -- noise and missing data ----------------------------------------------------------------------
+
+
+def interference(noisy: bool) -> Interference:
+    others = 0.45 if noisy else 0.01
+    return Interference(2.0, (0,), others, others, 0.9, 0.01, 0.0, 2, 3, (1.0,), 5, noisy)
+
+
+def write_flagged(directory, time_factor=1.0, accuracy=0.95, noisy=False, side="base"):
+    """`write_run` with every cell's interference measured, noisy or quiet."""
+    for workload in ("digits_mlp", "mnist1d_cnn"):
+        for r in range(5):
+            jitter = JITTER[side][r]
+            base = cell(workload, repeat=r, epoch_time=0.1 * time_factor * (1 + jitter))
+            epochs = [dataclasses.replace(e, val_accuracy=accuracy) for e in base.epochs]
+            flagged = dataclasses.replace(base, epochs=epochs, interference=interference(noisy))
+            results.write_result(directory, flagged)
+    return directory
+
+
+def test_a_slowdown_measured_on_a_quiet_machine_is_a_regression(tmp_path, capsys):
+    base = write_flagged(tmp_path / "base")
+    cur = write_flagged(tmp_path / "cur", time_factor=1.3, side="cur")
+    code, out, _ = run_check(tmp_path, capsys, base=base, cur=cur)
+    assert code == 1 and "REGRESSION" in out and "noisy" not in out
+
+
+@pytest.mark.parametrize("noisy_side", ["base", "cur"])
+def test_a_timing_change_in_a_noisy_cell_is_unclear_not_a_regression(tmp_path, capsys, noisy_side):
+    base = write_flagged(tmp_path / "base", noisy=noisy_side == "base")
+    cur = write_flagged(tmp_path / "cur", time_factor=1.3, noisy=noisy_side == "cur", side="cur")
+    code, out, _ = run_check(tmp_path, capsys, base=base, cur=cur)
+    assert code == 0, out
+    row = next(line for line in out.splitlines() if "digits_mlp" in line and "epoch_time" in line)
+    assert row.endswith("unclear (noisy)") and "+30." in row
+    side = "baseline" if noisy_side == "base" else "current"
+    assert f"not judged, noisy: {side}: 5 of 5 repeats noisy (others used 45% of its 1 CPU" in out
+    assert "4 unclear (4 noisy)" in out  # epoch time and throughput of both workloads
+    assert out.rstrip().splitlines()[-1].startswith("PASS: no regression")
+
+
+def test_noise_does_not_excuse_an_accuracy_drop(tmp_path, capsys):
+    base = write_flagged(tmp_path / "base")
+    cur = write_flagged(tmp_path / "cur", accuracy=0.90, noisy=True, side="cur")
+    found = check.compare(results.load_results([base]), results.load_results([cur]))
+    by_metric = {(c.key[0], c.metric): c for c in found.comparisons}
+    assert by_metric[("digits_mlp", "val_accuracy")].verdict == "regression"
+    assert found.exit_code == 1
+
+
+def test_an_unreadable_current_file_is_a_data_error_not_a_pass(tmp_path, capsys):
+    base = write_run(tmp_path / "base")
+    cur = write_run(tmp_path / "cur", "cur")
+    path = cur / f"{cell('digits_mlp', repeat=2).spec.cell_id}.json"
+    path.write_text(path.read_text()[:200])  # truncated, as by a full disk
+    code, out, err = run_check(tmp_path, capsys, base=base, cur=cur)
+    assert code == 2
+    assert f"unreadable result file, current: skipping {path}" in err
+    assert "DATA ERROR: unreadable result file, current: skipping" in out
+    assert out.rstrip().splitlines()[-1].startswith("DATA ERROR: 1 unreadable result file")
+    code, out, _ = run_check(tmp_path, capsys, "--allow-missing", base=base, cur=cur)
+    assert code == 0 and "1 missing or unreadable, allowed" in out
+
+
+def test_a_cell_that_no_longer_runs_is_missing_data(tmp_path, capsys):
+    base = write_run(tmp_path / "base")
+    cur = write_run(tmp_path / "cur", "cur")
+    for r in range(5):
+        results.write_result(cur, cell("digits_mlp", repeat=r, status="skipped"))
+    code, out, _ = run_check(tmp_path, capsys, base=base, cur=cur)
+    assert code == 2 and "DATA ERROR: not run in current: digits_mlp/numpy/cpu (5 skipped" in out

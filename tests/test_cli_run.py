@@ -96,14 +96,29 @@ def test_run_writes_results_summary_and_exit_code(fakes, capsys, tmp_path):
     out = capsys.readouterr().out
     assert code == 1  # the crash
     (run_dir,) = (tmp_path / "box").iterdir()
-    statuses = {r.spec.backend: r.status for r in load_results([run_dir])}
-    assert statuses == {"fake": "ok", "crash": "failed", "cntk": "unavailable"}
+    results = load_results([run_dir])
+    statuses = {(r.spec.backend, r.spec.repeat): r.status for r in results}
+    # the default: the workload's default profile, up to 3 repeats within the time budget
+    assert statuses == {
+        **{("fake", n): "ok" for n in range(3)},
+        **{("crash", n): "failed" for n in range(3)},
+        **{("cntk", n): "unavailable" for n in range(3)},
+    }
     assert f"results: {run_dir}" in out and "workload  backend" in out
+    assert "up to 3 repeats (those after the first within 510 s)" in out
     manifest = read_manifest(run_dir)
-    assert manifest.options["threads"] == 1 and manifest.options["quick"] is True
-    fake = next(r for r in load_results([run_dir]) if r.spec.backend == "fake")
-    assert fake.environment["affinity"] == fake.environment["affinity"][:1]
-    assert fake.environment["thread_vars"]["OMP_NUM_THREADS"] == "1"
+    assert manifest.options["threads"] == 1 and manifest.options["quick"] is False
+    assert manifest.options["repeats"] == 3 and manifest.options["budget"] == 510
+    fake = [r for r in results if r.spec.backend == "fake"]
+    assert [len(r.epochs) for r in fake] == [3, 3, 3]  # tiny's default profile
+    assert sorted(r.spec.seed for r in fake) == [0, 1, 2]
+    assert fake[0].workload_info["seeds"] == {"weights": 0, "data_order": 0, "dropout": 0}
+    assert all(r.interference is not None and r.interference.cpus for r in fake)
+    assert fake[0].environment["affinity"] == fake[0].environment["affinity"][:1]
+    assert fake[0].environment["thread_vars"]["OMP_NUM_THREADS"] == "1"
+    lines = out.splitlines()
+    table = lines[lines.index(next(x for x in lines if x.startswith("workload  backend"))) :]
+    assert all(len(line) <= 100 for line in table if not line.startswith("results: "))
 
 
 def test_python_runs_a_backends_workers_under_another_interpreter(fakes, tmp_path):
@@ -122,6 +137,9 @@ def test_python_runs_a_backends_workers_under_another_interpreter(fakes, tmp_pat
                 str(out),
                 "--python",
                 f"fake={other}",
+                "--quick",
+                "--repeats",
+                "1",
                 "--no-report",
             ]
         )
@@ -136,7 +154,7 @@ def test_parent_imports_no_framework(fakes, tmp_path):
         "import sys\n"
         "from benchbench.cli import main\n"
         f"rc = main(['run', '--backend', 'fake,cntk', '--workload', 'tiny', '--out', "
-        f"{str(tmp_path)!r}, '--no-report'])\n"
+        f"{str(tmp_path)!r}, '--quick', '--repeats', '1', '--no-report'])\n"
         "heavy = ('torch', 'tensorflow', 'jax', 'pytensor', 'pandas', 'matplotlib')\n"
         "print('LOADED', [m for m in heavy if m in sys.modules], rc)\n"
     )
@@ -156,7 +174,7 @@ def wait_for(predicate, timeout: float = 60.0) -> None:
 
 def test_ctrl_c_keeps_finished_cells_and_resume_runs_the_rest(tmp_path):
     env = {**os.environ, **ENV, "BENCHBENCH_FAKE_SLEEP": "60"}
-    args = ["--out", str(tmp_path), "--machine", "m", "--no-report"]
+    args = ["--out", str(tmp_path), "--machine", "m", "--quick", "--repeats", "1", "--no-report"]
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -223,11 +241,11 @@ def test_list_shows_backends_with_reasons_and_workloads(fakes, capsys, monkeypat
     )
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "fake               available    fake-numpy 0.0 (devices: cpu)" in out
+    assert f"{'fake':<21} available    fake-numpy 0.0 (devices: cpu)" in out
     cntk = worker.probe("cntk")
-    assert f"cntk               unavailable  {cntk['reason']}" in out
+    assert f"{'cntk':<21} unavailable  {cntk['reason']}" in out
     assert "remedy: CNTK 2.7" in out
-    assert "tiny" in out and "dataset blobs (present" in out and "quick (run's default)" in out
+    assert "tiny" in out and "dataset blobs (present" in out and "default (run's default)" in out
 
 
 def test_list_json(fakes, capsys, monkeypatch):
@@ -256,6 +274,8 @@ def test_numpy_and_torch_end_to_end(tmp_path):
         "digits_mlp",
         "--epochs",
         "3",
+        "--repeats",
+        "1",
         "--threads",
         "1",
         "--out",
@@ -282,3 +302,69 @@ def test_numpy_and_torch_end_to_end(tmp_path):
     losses = [r.epochs[0].loss for r in results]
     assert losses[0] == pytest.approx(losses[1], rel=1e-3)
     assert "report:" in proc.stdout or "report not built" in proc.stdout
+
+
+# -- the end of a run, waiting for quiet, and what a build can use -------------------------------
+
+
+def test_ctrl_c_while_the_report_is_built_keeps_results_and_says_how_to_finish(
+    fakes, capsys, tmp_path, monkeypatch
+):
+    from benchbench.commands import run as run_command
+
+    def interrupted(run_dir):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_command, "build_report", interrupted)
+    args = ["--backend", "fake", "--workload", "tiny", "--quick", "--repeats", "1"]
+    code = main(["run", *args, "--out", str(tmp_path), "--machine", "m"])
+    err = capsys.readouterr().err
+    assert code == 130
+    (run_dir,) = (tmp_path / "m").iterdir()
+    assert f"python -m benchbench run --resume --out {run_dir}" in err
+    assert "every cell is kept; the report was not built" in err
+    manifest = read_manifest(run_dir)
+    assert manifest.interrupted is True and manifest.cells == {"tiny--fake--cpu--r0": "ok"}
+    monkeypatch.undo()
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    assert main(["run", "--resume", "--out", str(run_dir), "--no-report"]) == 0
+    assert not read_manifest(run_dir).interrupted
+
+
+def test_quiet_wait_is_recorded_with_the_cell(fakes, capsys, tmp_path):
+    args = ["--backend", "fake", "--workload", "tiny", "--quick", "--repeats", "1"]
+    assert main(["run", *args, "--quiet-wait", "1", "--out", str(tmp_path), "--no-report"]) == 0
+    out = capsys.readouterr().out
+    (result,) = load_results([tmp_path])
+    wait = result.interference.quiet_wait
+    assert wait is not None and wait.limit == 1 and wait.others_cpu is not None
+    if wait.gave_up:  # a busy machine: the cell ran anyway and says so
+        assert "gave up waiting for a quiet machine after 1 s" in out
+    assert result.spec.quiet_wait == 1
+
+
+def test_list_shows_only_the_devices_a_build_can_use(fakes, monkeypatch):
+    import sys as sys_module
+    import types
+
+    from benchbench import registry
+    from benchbench.backend import BackendInfo
+
+    module = types.ModuleType("cpu_only_build")
+    module.probe = lambda: BackendInfo("cpuonly", True, "1.0", "x", devices=("cpu", "gpu"))
+    module.build_devices = lambda: ("cpu",)
+    monkeypatch.setitem(sys_module.modules, "cpu_only_build", module)
+    monkeypatch.setenv("BENCHBENCH_BACKEND_MODULES", "cpuonly=cpu_only_build")
+    assert registry.probe("cpuonly").devices == ("cpu", "gpu")  # what the adapter supports
+    assert registry.build_devices("cpuonly") == ("cpu",)  # what this build can use
+    assert worker.probe("cpuonly", build=True)["devices"] == ["cpu"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_torch_lists_gpu_only_when_built_with_one():
+    import torch
+
+    built = torch.backends.cuda.is_built() or bool(torch.version.hip)
+    devices = worker.probe("torch", build=True)["devices"]
+    assert ("gpu" in devices) is built

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tarfile
 import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
@@ -60,7 +61,7 @@ def cifar_batches(n=4):
     """Batches as CIFAR-10's Python pickles hold them: b'data' (n, 3072) rows channel-major."""
     rng = np.random.default_rng(2)
     batches = {}
-    for name in datasets.CIFAR_BATCHES:
+    for name in datasets.cifar10.BATCHES:
         batches[name] = {
             b"batch_label": name.encode(),
             b"labels": [int(v) for v in rng.integers(0, 10, n)],
@@ -72,12 +73,12 @@ def cifar_batches(n=4):
 
 def write_cifar_dir(directory):
     batches = cifar_batches()
-    folder = directory / datasets.CIFAR_DIR
+    folder = directory / datasets.cifar10.DIR
     folder.mkdir()
     sums = {}
     for name, batch in batches.items():
         (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
-        sums[f"{datasets.CIFAR_DIR}/{name}"] = (
+        sums[f"{datasets.cifar10.DIR}/{name}"] = (
             "md5:" + hashlib.md5((folder / name).read_bytes()).hexdigest()
         )
     return batches, sums
@@ -88,7 +89,7 @@ def write_cifar_dir(directory):
 
 def test_mnist_npz_is_read_scaled_and_reshaped(data_dir, monkeypatch):
     path, raw = write_mnist(data_dir)
-    monkeypatch.setattr(datasets, "CHECKSUMS", {"mnist.npz": sha256(path)})
+    monkeypatch.setattr(datasets.files, "CHECKSUMS", {"mnist.npz": sha256(path)})
     mlp = datasets.prepare(get("mnist_mlp"))
     assert mlp.x_train.shape == (12, 784) and mlp.x_train.dtype == np.float32
     np.testing.assert_allclose(mlp.x_train, raw["x_train"].reshape(12, 784) / 255.0, rtol=1e-6)
@@ -102,7 +103,7 @@ def test_mnist_npz_is_read_scaled_and_reshaped(data_dir, monkeypatch):
 
 def test_quick_keeps_the_first_samples(data_dir, monkeypatch):
     path, raw = write_mnist(data_dir)
-    monkeypatch.setattr(datasets, "CHECKSUMS", {"mnist.npz": sha256(path)})
+    monkeypatch.setattr(datasets.files, "CHECKSUMS", {"mnist.npz": sha256(path)})
     workload = dataclasses.replace(get("mnist_mlp"), quick=Profile(1, 4, 3))
     data = datasets.prepare(workload, quick=True)
     assert len(data.x_train) == 4 and len(data.y_test) == 3
@@ -130,7 +131,7 @@ def test_benchbench_data_is_looked_up_before_the_keras_cache(data_dir, tmp_path,
     keras_file, _ = write_mnist(keras, n_train=3)
     assert datasets.availability("mnist") == (True, str(keras_file))
     ours, _ = write_mnist(data_dir, n_train=7)
-    monkeypatch.setattr(datasets, "CHECKSUMS", {"mnist.npz": sha256(ours)})
+    monkeypatch.setattr(datasets.files, "CHECKSUMS", {"mnist.npz": sha256(ours)})
     assert datasets.availability("mnist") == (True, str(ours))
     assert len(datasets.prepare(get("mnist_mlp")).x_train) == 7
 
@@ -140,7 +141,7 @@ def test_benchbench_data_is_looked_up_before_the_keras_cache(data_dir, tmp_path,
 
 def test_cifar_batches_are_read_channels_last(data_dir, monkeypatch):
     batches, sums = write_cifar_dir(data_dir)
-    monkeypatch.setattr(datasets, "CHECKSUMS", sums)
+    monkeypatch.setattr(datasets.files, "CHECKSUMS", sums)
     data = datasets.prepare(get("cifar10_cnn"))
     assert data.x_train.shape == (20, 32, 32, 3) and data.x_test.shape == (4, 32, 32, 3)
     first = batches["data_batch_1"][b"data"][0]
@@ -154,28 +155,28 @@ def test_cifar_batches_are_read_channels_last(data_dir, monkeypatch):
 
 def test_cifar_batch_with_a_wrong_checksum_is_rejected(data_dir, monkeypatch):
     _, sums = write_cifar_dir(data_dir)
-    sums[f"{datasets.CIFAR_DIR}/data_batch_3"] = "md5:" + "0" * 32
-    monkeypatch.setattr(datasets, "CHECKSUMS", sums)
+    sums[f"{datasets.cifar10.DIR}/data_batch_3"] = "md5:" + "0" * 32
+    monkeypatch.setattr(datasets.files, "CHECKSUMS", sums)
     with pytest.raises(DataUnavailable, match="data_batch_3 has md5"):
         datasets.prepare(get("cifar10_cnn"))
 
 
 def test_cifar_archive_is_read_without_extracting(data_dir, monkeypatch):
     batches = cifar_batches()
-    archive = data_dir / datasets.CIFAR_ARCHIVE
+    archive = data_dir / datasets.cifar10.ARCHIVE
     with tarfile.open(archive, "w:gz") as tar:
         for name, batch in batches.items():
             blob = pickle.dumps(batch, protocol=2)
-            member = tarfile.TarInfo(f"{datasets.CIFAR_DIR}/{name}")
+            member = tarfile.TarInfo(f"{datasets.cifar10.DIR}/{name}")
             member.size = len(blob)
             tar.addfile(member, io.BytesIO(blob))
     assert datasets.availability("cifar10") == (True, str(archive))
     with pytest.raises(DataUnavailable, match="expected 6d958be0"):  # Keras's real archive hash
         datasets.prepare(get("cifar10_cnn"))
-    monkeypatch.setattr(datasets, "CHECKSUMS", {datasets.CIFAR_ARCHIVE: sha256(archive)})
+    monkeypatch.setattr(datasets.files, "CHECKSUMS", {datasets.cifar10.ARCHIVE: sha256(archive)})
     data = datasets.prepare(get("cifar10_cnn"))
     assert data.x_train.shape == (20, 32, 32, 3) and data.source == str(archive)
-    assert not (data_dir / datasets.CIFAR_DIR).exists()
+    assert not (data_dir / datasets.cifar10.DIR).exists()
 
 
 def test_missing_cifar_gives_the_offline_message(data_dir):
@@ -201,25 +202,25 @@ def test_download_is_opt_in_and_fails_cleanly_offline(data_dir, monkeypatch):
         calls.append((url, timeout))
         raise urllib.error.URLError("Name or service not known")
 
-    monkeypatch.setattr(datasets.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     with pytest.raises(DataUnavailable, match="not on this machine"):
         datasets.prepare(get("mnist_mlp"))
     assert calls == []
     monkeypatch.setenv("BENCHBENCH_DOWNLOAD", "1")
     with pytest.raises(DataUnavailable, match="could not download .*Name or service not known"):
         datasets.prepare(get("mnist_mlp"))
-    assert calls == [(datasets.URLS["mnist"], datasets.DOWNLOAD_TIMEOUT)]
+    assert calls == [(datasets.files.URLS["mnist.npz"], datasets.DOWNLOAD_TIMEOUT)]
     assert os.listdir(data_dir) == []
 
 
 def test_downloaded_file_is_checked_before_it_is_kept(data_dir, tmp_path, monkeypatch, capsys):
     source, _ = write_mnist(tmp_path)
     body = source.read_bytes()
-    monkeypatch.setattr(datasets.urllib.request, "urlopen", lambda url, timeout: Response(body))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Response(body))
     with pytest.raises(DataUnavailable, match="expected 731c5ac6"):
         datasets.fetch("mnist")
     assert os.listdir(data_dir) == []
-    monkeypatch.setattr(datasets, "CHECKSUMS", {"mnist.npz": sha256(source)})
+    monkeypatch.setattr(datasets.files, "CHECKSUMS", {"mnist.npz": sha256(source)})
     assert datasets.fetch("mnist") == data_dir / "mnist.npz"
     assert "100%" in capsys.readouterr().err
     assert (data_dir / "mnist.npz").read_bytes() == body
@@ -243,7 +244,7 @@ def test_mnist1d_is_generated_once_and_cached(mnist1d_cache):
     assert data.x_train.shape == (4000, 40, 1) and data.x_test.shape == (1000, 40, 1)
     assert data.y_train.dtype == np.int32 and set(np.unique(data.y_train)) == set(range(10))
     assert abs(float(data.x_train.std()) - 1.0) < 0.05  # the package standardises the signals
-    assert datasets.mnist1d_cache_path().parent == mnist1d_cache
+    assert datasets.mnist1d.cache_path().parent == mnist1d_cache
     assert datasets.availability("mnist1d")[1].startswith("cached at")
     mlp = datasets.prepare(get("mnist1d_mlp"), quick=True)
     np.testing.assert_array_equal(mlp.x_train, data.x_train.reshape(4000, 40))

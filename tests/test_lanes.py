@@ -28,18 +28,18 @@ from tests.conftest import load_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 NATIVE = [name for name in registry.lane_names() if name.startswith("native:")]
-KERAS3 = [name for name in registry.lane_names() if name.startswith("keras3:")]
+KERAS3 = [name for name in registry.lane_names() if name.startswith("keras3")]
 
 
 def missing(lane: str) -> str | None:
     """Why the lane cannot be tested here (framework not installed, module not written)."""
-    framework, module = lanes.LANES[lane]
+    framework, module, _ = lanes.LANES[lane]
     info = registry.probe(framework)
     if not info.available:
         return f"{lane}: {info.reason}"
     if importlib.util.find_spec(module) is None:
         return f"{lane}: {module} is not written yet"
-    if lane.startswith("keras3:") and importlib.util.find_spec("keras") is None:
+    if lane.startswith("keras3") and importlib.util.find_spec("keras") is None:
         return f"{lane}: keras is not installed"
     return None
 
@@ -91,7 +91,7 @@ def _compiled(build, optimizer, y, backend, lane=None):
     loss = "categorical_crossentropy" if y.ndim == 2 else "sparse_categorical_crossentropy"
     model.compile(optimizer, loss=loss, metrics=["accuracy"], backend=backend)
     if lane:
-        lanes.attach(lane, model, backend)
+        model.lane_deviations = lanes.attach(lane, model, backend)
     return model
 
 
@@ -148,6 +148,14 @@ KNOWN_DEVIATIONS = {
 }
 
 
+#: (lane, optimizer) pairs whose framework kernel is not Keras 2's rule: the lane must say so.
+LABELLED = {
+    ("native:torch", "sgd-nesterov-decay"),
+    ("native:torch", "adam-decay"),
+    ("native:tensorflow", "adam-decay"),
+}
+
+
 def _optimizer_cases():
     for lane in NATIVE:
         for name in OPTIMIZERS:
@@ -176,6 +184,7 @@ def test_native_lane_follows_the_optimizer_config_step_for_step(lane, name):
 
     reference = _compiled(build, OPTIMIZERS[name], y, load_backend("numpy"))
     model = _compiled(build, OPTIMIZERS[name], y, backend, lane)
+    assert bool(model.lane_deviations) == ((lane, name) in LABELLED), model.lane_deviations
     for trained in (reference, model):
         trained.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
     np.testing.assert_allclose(model.predict(x), reference.predict(x), rtol=1e-4, atol=1e-6)
@@ -197,6 +206,9 @@ def _unsupported_models(lane):
         "categorical_crossentropy",
     )
     yield "a loss", Sequential([Dense(3, activation="softmax", input_dim=8)]), "mse"
+    clipped = Sequential([Dense(3, activation="softmax", input_dim=8)])
+    clipped.optimizer_for_test = opt.Adam(clipnorm=1.0)
+    yield "clipnorm", clipped, "categorical_crossentropy"
     if lane == "native:torch":
         conv = Conv1D(4, 3, padding="same", input_shape=(8, 1))
         model = Sequential([conv, Flatten(), Dense(3, activation="softmax")])
@@ -208,7 +220,7 @@ def test_native_lane_refuses_what_it_has_no_hand_written_form_of(lane):
     require(lane)
     backend = load_backend(lanes.framework_of(lane))
     for what, model, loss in _unsupported_models(lane):
-        model.compile("adam", loss=loss, backend=backend)
+        model.compile(getattr(model, "optimizer_for_test", "adam"), loss=loss, backend=backend)
         with pytest.raises(LaneUnsupported):
             lanes.attach(lane, model, backend)
             pytest.fail(f"{lane} accepted {what}")
@@ -217,19 +229,67 @@ def test_native_lane_refuses_what_it_has_no_hand_written_form_of(lane):
 # -- keras3 lanes and the runner: subprocesses, started together in the background ---------------
 
 RUNNER_ARGS = (
-    "-m benchbench run --backend native:torch --workload digits_mlp --quick --threads 1 "
-    "--no-report"
+    "-m benchbench run --backend native:torch --workload digits_mlp --quick --repeats 1 "
+    "--threads 1 --no-report"
 )
 
 
 def _keras3_code(lane: str) -> str:
-    return (
+    code = (
         "from benchbench import registry\n"
-        "from tests.test_lanes import check_lane\n"
+        "from tests.test_lanes import check_lane, check_first_updates\n"
         f"backend = registry.get_backend({lane!r}, seed=0, threads=2)\n"
+    )
+    if lane.startswith("keras3-jit:"):  # same optimizers as keras3:*; compiling is the slow part
+        return code + f"check_lane({lane!r}, backend, 'small_cnn')\n"
+    return code + (
         f"check_lane({lane!r}, backend, 'mnist_mlp', train=False)\n"
         f"check_lane({lane!r}, backend, 'small_cnn')\n"
+        f"check_first_updates({lane!r}, backend)\n"
     )
+
+
+#: Keras 3's rule where it is not Keras 2's: the first update from zero slots, for gradient g.
+KERAS3_FIRST_UPDATES = {
+    "rmsprop": lambda o, g: o.learning_rate * g / np.sqrt((1 - o.rho) * g * g + o.epsilon),
+    "adagrad": lambda o, g: o.learning_rate * g / np.sqrt(g * g + o.epsilon),
+}
+
+
+def _one_step(optimizer, backend, lane=None) -> tuple[np.ndarray, list[str]]:
+    """Weights after one step from zero weights (minus the update), and the lane's deviations."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.5, 1.5, (1, 6)).astype(np.float32)
+    y = rng.uniform(-1.0, 1.0, (1, 4)).astype(np.float32)
+    model = Sequential([Dense(4, input_dim=6, kernel_initializer="zeros")])
+    model.compile(optimizer, loss="mse", backend=backend)
+    found = lanes.attach(lane, model, backend) if lane else []
+    model.fit(x, y, batch_size=1, epochs=1, verbose=0, shuffle=False)
+    weights = model.fit_loop.keras_model.get_weights() if lane else model.get_weights()
+    return np.concatenate([np.ravel(w) for w in weights]), found
+
+
+#: Keras 2 options a keras3 lane maps onto Keras 3's (clipnorm is Keras 3's global_clipnorm).
+KERAS2_OPTIONS = {
+    "sgd-clipnorm": opt.SGD(learning_rate=0.1, clipnorm=0.5),
+    "adam-amsgrad-clipvalue": opt.Adam(learning_rate=0.01, amsgrad=True, clipvalue=0.05),
+}
+
+
+def check_first_updates(lane: str, backend) -> None:
+    """A keras3 lane's first update is Keras 2's rule (the NumPy reference's), or the rule of a
+    deviation the lane names. Keras 3 forms Adam's bias correction in float32 (6.5e-6 off)."""
+    reference = load_backend("numpy")
+    gradient = -_one_step(opt.SGD(learning_rate=1.0), reference)[0]
+    for name, optimizer in {**OPTIMIZERS, **KERAS2_OPTIONS}.items():
+        actual, found = _one_step(optimizer, backend, lane)
+        if optimizer.name in KERAS3_FIRST_UPDATES:
+            assert found and "inside the square root" in found[0], (name, found)
+            expected = -KERAS3_FIRST_UPDATES[optimizer.name](optimizer, gradient)
+        else:
+            assert found == [], (name, found)
+            expected = _one_step(optimizer, reference)[0]
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, err_msg=f"{lane} {name}")
 
 
 def _start(*args: str) -> subprocess.Popen:

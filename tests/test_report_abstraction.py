@@ -6,6 +6,8 @@ values and flags the tables must carry.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from benchbench.report import abstraction, build_report, data, efficiency, markdown, sections
@@ -14,6 +16,8 @@ from benchbench.results import write_result
 from tests.report_fixtures import MNIST_MLP, RESULTS_DIR, make_result
 
 A, B, GPU = "cpu · host-a", "cpu · host-b", "gpu · host-b (H200)"
+#: mnist1d_cnn ran with two settings on host-a: a column each
+QUICK = "cpu · host-a · quick profile, synthetic data"
 NATIVE, KERAS3 = "adapter / native", "adapter / keras3"
 THROUGHPUT = next(s for s in DETAILS if s.name == "throughput")
 
@@ -32,7 +36,7 @@ def _by_column(loaded, workload):
 
 def test_one_table_per_column_with_a_lane(loaded):
     assert list(_by_column(loaded, "mnist_mlp")) == [A, GPU]  # host-b's CPU ran no lane
-    assert list(_by_column(loaded, "mnist1d_cnn")) == [A]
+    assert list(_by_column(loaded, "mnist1d_cnn")) == [QUICK]  # lanes ran in the quick run
 
 
 def test_rows_are_adapters_with_lanes_and_columns_rates_and_ratios(loaded):
@@ -67,18 +71,23 @@ def test_misses_are_flagged_and_listed(loaded):
     )
 
 
-def test_missing_lanes_show_a_dash_or_their_reason(loaded):
+def test_missing_lanes_show_a_dash_or_their_status(loaded):
     table = _by_column(loaded, "mnist_mlp")[A]
     frame = table.frame
     assert frame.at["tensorflow", "keras3 lane (samples/s)"].kind == "value"
-    assert frame.at["theano", "native lane (samples/s)"].text.startswith(
-        "unavailable: backends.theano.native is not written yet"
-    )
+    native = frame.at["theano", "native lane (samples/s)"]
+    assert native.text == "unavailable"
+    assert native.detail.startswith("unavailable: backends.theano.native is not written yet")
     assert frame.at["theano", NATIVE].text == "—"
     assert frame.at["theano", "keras3 lane (samples/s)"].text == "—"
     assert frame.at["jax", "keras3 lane (samples/s)"].kind == "unavailable"
+    # the reason is said once for the workload, not in every table
+    assert not any("Keras 3 is not installed" in n for n in table.footnotes)
+    report = sections.build(loaded, generated="(fixed)")
     assert any(
-        n.startswith("keras3:jax on cpu · host-a: unavailable: Keras 3") for n in table.footnotes
+        n.startswith("unavailable: Keras 3 is not installed")
+        and "(keras3:jax on cpu · host-a)" in n
+        for n in report.workload_notes["mnist_mlp"]
     )
 
 
@@ -87,7 +96,7 @@ def test_targets_apply_only_on_cpu_for_the_keras_examples(loaded):
     gpu = mlp[GPU].frame.at["torch", NATIVE]
     assert (gpu.text, gpu.flags) == ("0.94x", ())
     assert "do not apply" in mlp[GPU].caption and "✗ marks a miss" in mlp[A].caption
-    small = _by_column(loaded, "mnist1d_cnn")[A].frame
+    small = _by_column(loaded, "mnist1d_cnn")[QUICK].frame
     assert (small.at["tensorflow", KERAS3].text, small.at["tensorflow", KERAS3].flags) == (
         "0.71x",
         (),
@@ -134,3 +143,25 @@ def test_html_and_csv_carry_the_new_figures(tmp_path):
     header = csv.splitlines()[0].split(",")
     assert {"flops_per_sample", "gemm_gflops", "gflops", "peak_share"} <= set(header)
     assert ",3211284," in csv
+
+
+def test_jit_lanes_get_columns_where_they_ran_and_deviations_are_marked(tmp_path):
+    rule = "Keras 3's rmsprop adds epsilon inside the square root"
+    lane = make_result("keras3:torch", MNIST_MLP, epoch_time=1.25)
+    lane = dataclasses.replace(lane, backend_info={**lane.backend_info, "deviations": [rule]})
+    for result in (
+        make_result("torch", MNIST_MLP, epoch_time=1.0),
+        lane,
+        make_result("keras3-jit:torch", MNIST_MLP, epoch_time=0.5),
+    ):
+        write_result(tmp_path, result)
+    [table] = abstraction.abstraction_tables(data.load([tmp_path]), "mnist_mlp")
+    jit = ["keras3-jit lane (samples/s)", "adapter / keras3-jit"]
+    assert list(table.frame.columns)[-2:] == jit
+    row = table.frame.loc["torch"]
+    assert row[KERAS3].text == "1.25x"
+    # no target for the jit lane: 0.50x is shown, not flagged
+    assert (row["adapter / keras3-jit"].text, row["adapter / keras3-jit"].flags) == ("0.50x", ())
+    assert row["keras3 lane (samples/s)"].text.endswith(" §")
+    assert f"§ keras3:torch: {rule}." in table.footnotes
+    assert "jit_compile=True" in table.caption

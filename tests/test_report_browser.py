@@ -209,7 +209,7 @@ def test_report_renders_in_chromium(browser, report_page, tmp_path):
     assert problems(browser.events, url) == []
     facts = browser.evaluate(DOM_FACTS)
     assert facts["tables"] >= 10 and facts["rows"] > 40
-    assert len(facts["images"]) == 5
+    assert len(facts["images"]) == 6
     assert all(done and w > 300 and h > 200 for done, w, h in facts["images"])
     assert "3.10 ± 0.10" in facts["bold"]
     assert "unavailable: CNTK 2.7" in facts["text"] and "97.12% ⚠" in facts["text"]

@@ -41,8 +41,8 @@ def test_html_is_self_contained(page):
 
 def test_html_embeds_every_plot_as_png(page):
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    # mnist1d_cnn: speed and relative (no accuracy: synthetic); mnist_mlp: all three.
-    assert len(images) == 5
+    # mnist1d_cnn and mnist_mlp: speed, accuracy (the real-data column) and relative each
+    assert len(images) == 6
     assert all(base64.b64decode(data).startswith(PNG_MAGIC) for data in images)
     assert all(alt for alt in re.findall(r'<img [^>]*alt="([^"]+)"', page))
 
@@ -51,7 +51,8 @@ def test_html_has_the_tables_and_sections(page):
     assert page.count('<table class="results speed">') == 2
     assert page.count('<table class="results accuracy">') == 2
     assert "<strong>3.10 ± 0.10</strong>" in page
-    assert 'class="k-value f-out-of-band"' in page
+    assert 'class="k-value f-out-of-band f-unstable"' in page
+    assert 'class="k-value f-noisy"' in page
     assert 'class="k-unavailable"' in page and 'class="k-timeout"' in page
     assert "At a glance" in page and 'id="environment"' in page and 'id="method"' in page
     assert "theano (pytensor)" in page and "runs on pytensor" in page
@@ -86,12 +87,13 @@ def test_markdown_is_github_tables_with_bold_best(tmp_path):
 def test_csv_is_one_tidy_row_per_cell(tmp_path):
     out = build_report([RESULTS_DIR], tmp_path / "r.csv", "csv")
     frame = pd.read_csv(out)
-    assert len(frame) == 48  # 49 files, one superseded
+    assert len(frame) == 52  # 53 files, one superseded
     assert {"machine", "backend", "status", "reason", "epoch_time", "val_accuracy"} <= set(
         frame.columns
     )
     jax = frame[(frame["backend"] == "jax") & (frame["machine"] == "host-a")]
-    assert sorted(jax["epoch_time"].dropna()) == [0.35, 3.05, 3.1, 3.2]
+    assert sorted(jax["epoch_time"].dropna()) == [0.07, 0.35, 3.05, 3.1, 3.2]
+    assert {"setting", "noisy", "unstable", "others_cpu", "seed"} <= set(frame.columns)
 
 
 def test_output_directory_gets_report_file(tmp_path):

@@ -7,6 +7,7 @@ read the diff.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import warnings
@@ -18,10 +19,13 @@ from benchbench.errors import BenchbenchError, UnknownNameError
 from benchbench.report import data, formats, markdown, plots, sections
 from benchbench.report.tables import SPEED, accuracy_table, metric_table
 from benchbench.results import ResultsWarning, write_result
-from tests.report_fixtures import MNIST_MLP, RESULTS_DIR, make_result
+from tests.report_fixtures import MNIST1D_CNN, MNIST_MLP, RESULTS_DIR, make_result
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 A, B, GPU = "cpu · host-a", "cpu · host-b", "gpu · host-b (H200)"
+#: mnist1d_cnn ran with two settings on host-a: a column each
+QUICK = "cpu · host-a · quick profile, synthetic data"
+FULL = "cpu · host-a · default profile, real data"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +49,10 @@ def _cell(loaded, workload, backend, column, table="speed"):
 @pytest.mark.parametrize("workload", ["mnist_mlp", "mnist1d_cnn"])
 def test_workload_tables_match_golden(report, workload):
     text = markdown.workload_section(
-        workload, report.workload_infos[workload], report.tables[workload]
+        workload,
+        report.workload_infos[workload],
+        report.tables[workload],
+        report.workload_notes[workload],
     )
     _golden(f"{workload}.md", text)
 
@@ -67,7 +74,7 @@ def test_speed_is_median_with_spread_ratio_and_bold_best(loaded):
     assert (best.text, best.best) == ("3.10 ± 0.10", True)
     tf = _cell(loaded, "mnist_mlp", "tensorflow", A)
     assert (tf.text, tf.best) == ("4.70 ± 0.05 (1.5x)", False)
-    assert _cell(loaded, "mnist_mlp", "theano", A).text == "17.3 ± 0.3 (5.6x)"
+    assert _cell(loaded, "mnist_mlp", "theano", A).text == "17.3 ± 0.3 (5.6x) ⇅"  # unstable
     assert "**3.10 ± 0.10**" in markdown.table(metric_table(loaded, "mnist_mlp", SPEED))
 
 
@@ -92,7 +99,7 @@ def test_reference_lane_gets_a_ratio_but_is_never_best(loaded):
 
 def test_failed_unavailable_and_timeout_cells_carry_their_reason(loaded):
     cntk = _cell(loaded, "mnist_mlp", "cntk", A)
-    assert cntk.kind == "unavailable" and cntk.text.startswith("unavailable: CNTK 2.7 ships")
+    assert cntk.kind == "unavailable" and cntk.text == "unavailable"  # the reason: once, above
     assert "Python 3.11" in cntk.detail
     assert _cell(loaded, "mnist_mlp", "numpy", A).text == "timeout: timed out after 600 s"
     torch = _cell(loaded, "mnist_mlp", "torch", A)
@@ -103,7 +110,7 @@ def test_failed_unavailable_and_timeout_cells_carry_their_reason(loaded):
 
 def test_accuracy_out_of_band_is_flagged(loaded):
     theano = _cell(loaded, "mnist_mlp", "theano", A, "accuracy")
-    assert theano.text == "97.12% ⚠" and "out-of-band" in theano.flags
+    assert theano.text == "97.12% ⚠ ⇅" and "out-of-band" in theano.flags
     tf = _cell(loaded, "mnist_mlp", "tensorflow", A, "accuracy")
     assert (tf.text, tf.flags) == ("98.25%", ())
     table = accuracy_table(loaded, "mnist_mlp")
@@ -113,7 +120,8 @@ def test_accuracy_out_of_band_is_flagged(loaded):
 
 def test_synthetic_accuracy_is_not_meaningful(loaded):
     table = accuracy_table(loaded, "mnist1d_cnn")
-    assert table.frame.at["torch", A].text == "n/m"
+    assert table.frame.at["torch", QUICK].text == "n/m"
+    assert table.frame.at["torch", FULL].text == "91.80%"  # in the band: the default setting
     assert any("synthetic" in note for note in table.footnotes)
 
 
@@ -192,5 +200,96 @@ def test_colours_are_fixed_per_backend():
 
 def test_fixture_files_are_valid_results():
     files = sorted(RESULTS_DIR.rglob("*.json"))
-    assert len(files) == 49
-    assert all(json.loads(f.read_text())["schema_version"] == 1 for f in files)
+    assert len(files) == 53
+    assert all(json.loads(f.read_text())["schema_version"] == 2 for f in files)
+
+
+# -- trust: settings, overlapping ranges, skipped workloads, unreadable files --------------------
+
+
+def test_cells_share_a_column_only_when_their_settings_agree(tmp_path):
+    for backend, time in (("torch", 1.0), ("jax", 2.0)):
+        write_result(tmp_path / "one", make_result(backend, MNIST_MLP, epoch_time=time))
+    # a later, shorter run of torch alone must not sit in the 20-epoch column
+    short = make_result("torch", MNIST_MLP, epoch_time=9.0, epochs=3, run_id="2026-02-01")
+    short = dataclasses.replace(short, spec=dataclasses.replace(short.spec, epochs=3))
+    write_result(tmp_path / "two", short)
+    loaded = data.load([tmp_path])
+    labels = [c.label for c in loaded.columns("mnist_mlp")]
+    assert len(labels) == 2 and all(label.startswith("cpu · host-a · ") for label in labels)
+    frame = metric_table(loaded, "mnist_mlp", SPEED).frame
+    (three,) = [label for label in labels if "3 epochs" in label]
+    assert frame.at["torch", three].text == "9.00" and frame.at["jax", three].text == "—"
+    (full,) = [label for label in labels if label != three]
+    assert frame.at["jax", full].text == "2.00 (2.0x)" and loaded.superseded == 0
+
+
+def test_a_ratio_within_overlapping_ranges_is_not_a_finding(tmp_path):
+    for repeat, (a, b) in enumerate([(1.0, 1.05), (1.2, 0.95), (1.1, 1.3)]):
+        write_result(tmp_path, make_result("torch", MNIST_MLP, repeat=repeat, epoch_time=a))
+        write_result(tmp_path, make_result("jax", MNIST_MLP, repeat=repeat, epoch_time=b))
+    loaded = data.load([tmp_path])
+    # torch 1.0-1.2 (median 1.1) against the fastest, jax 0.95-1.3 (median 1.05)
+    cell = metric_table(loaded, "mnist_mlp", SPEED).frame.at["torch", A]
+    assert cell.text == "1.10 ± 0.10 (≈0.77–1.3x)" and "overlap" in cell.flags
+    report = sections.build(loaded, generated="(fixed)")
+    assert report.findings[0].others == "torch ≈0.77–1.3x"
+    assert any(
+        n.startswith("≈: the cell's range") for n in report.tables["mnist_mlp"][0].footnotes
+    )
+
+
+def test_a_single_repeat_is_judged_by_the_spread_of_its_epochs(tmp_path):
+    write_result(tmp_path, make_result("torch", MNIST_MLP, epoch_time=1.0, unstable=True))
+    write_result(tmp_path, make_result("jax", MNIST_MLP, epoch_time=1.1))
+    text = metric_table(data.load([tmp_path]), "mnist_mlp", SPEED).frame.at["jax", A].text
+    assert text.startswith("1.10 (≈")  # torch's epochs spread ±25%: 1.1 is within it
+
+
+def test_a_workload_that_never_ran_says_why_once(tmp_path):
+    reason = "dataset 'mnist' is not on this machine: put mnist.npz in ~/.keras/datasets"
+    for backend in ("tensorflow", "torch", "jax"):
+        for repeat in range(3):
+            cell = make_result(backend, MNIST_MLP, repeat=repeat, status="skipped", reason=reason)
+            write_result(tmp_path, cell)
+    write_result(tmp_path, make_result("torch", MNIST1D_CNN, epoch_time=0.1))
+    report = sections.build(data.load([tmp_path]), generated="(fixed)")
+    assert report.tables["mnist_mlp"] == []
+    assert report.workload_notes["mnist_mlp"][-1] == f"skipped: {reason} (every backend)"
+    text = markdown.render(report)
+    assert text.count("is not on this machine") == 1  # once, not once per cell and table
+
+
+def test_an_unreadable_file_is_named_at_the_top_and_report_exits_2(tmp_path, capsys):
+    from benchbench import cli
+
+    write_result(tmp_path / "m" / "r", make_result("torch", MNIST_MLP))
+    broken = tmp_path / "m" / "r" / "mnist_mlp--jax--cpu--r0.json"
+    broken.write_text('{"schema_version": 2, "spec": {"backend": "jax"')
+    out = tmp_path / "report.md"
+    assert cli.main(["report", str(tmp_path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"unreadable result file skipped: skipping {broken}" in err and "exit status 2" in err
+    text = out.read_text(encoding="utf-8")
+    head = text[: text.index("## At a glance")]
+    assert "Unreadable result file skipped" in head and broken.name in head
+    page = tmp_path / "report.html"
+    assert cli.main(["report", str(tmp_path), "-o", str(page)]) == 2
+    html = page.read_text(encoding="utf-8")
+    notices = html[html.index('<ul class="notices">') : html.index("At a glance")]
+    assert "Unreadable result file skipped" in notices and broken.name in notices
+
+
+def test_older_results_are_read_and_left_unmarked(tmp_path):
+    result = make_result("torch", MNIST_MLP)
+    old = result.to_dict()
+    old["schema_version"] = 1
+    for key in ("interference",):
+        old.pop(key)
+    old["timing"].pop("epoch_time_cv")
+    old["spec"].pop("quiet_wait")
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    loaded = data.load([tmp_path])
+    (read,) = loaded.results
+    assert read.interference is None and not read.noisy and read.schema_version == 1
+    assert metric_table(loaded, "mnist_mlp", SPEED).frame.at["torch", A].text == "1.00"

@@ -95,6 +95,19 @@ def test_timing_single_epoch_without_validation():
     assert timing.step_time_median == 2.0  # the first (compiling) step is left out
 
 
+def test_a_hook_covering_several_steps_records_each_an_equal_share():
+    clock = FakeClock()
+    timer = TimingCallback(clock)
+    timer.on_train_begin({"samples": 10})
+    timer.on_epoch_begin(0, {})
+    for first, last, duration in ((0, 3, 8.0), (4, 4, 1.0)):  # steps_per_execution=4, 5 steps
+        timer.on_train_batch_begin(first, {})
+        clock.t += duration
+        timer.on_train_batch_end(last, {"loss": 1.0, "steps_in_batch": last - first + 1})
+    timer.on_epoch_end(0, {"loss": 1.0})
+    assert timer.epochs[0].steps == 5 and timer.step_times[0] == [2.0, 2.0, 2.0, 2.0, 1.0]
+
+
 def test_timing_of_nothing_raises():
     with pytest.raises(ValueError, match="zero epochs"):
         TimingCallback().timing(0.0)

@@ -34,7 +34,9 @@ def build() -> Sequential:
 
 
 def optimizer() -> RMSprop:
-    return RMSprop(learning_rate=1e-4, rho=0.9, epsilon=1e-7, decay=1e-6)
+    return RMSprop(
+        learning_rate=1e-4, rho=0.9, epsilon=1e-7, decay=1e-6, clipnorm=0.0, clipvalue=0.0
+    )
 
 
 WORKLOAD = Workload(

@@ -27,7 +27,9 @@ def build() -> Sequential:
 
 
 def optimizer() -> Adadelta:
-    return Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7, decay=0.0)
+    return Adadelta(
+        learning_rate=1.0, rho=0.95, epsilon=1e-7, decay=0.0, clipnorm=0.0, clipvalue=0.0
+    )
 
 
 WORKLOAD = Workload(

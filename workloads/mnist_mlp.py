@@ -20,7 +20,9 @@ def build() -> Sequential:
 
 
 def optimizer() -> RMSprop:
-    return RMSprop(learning_rate=0.001, rho=0.9, epsilon=1e-7, decay=0.0)
+    return RMSprop(
+        learning_rate=0.001, rho=0.9, epsilon=1e-7, decay=0.0, clipnorm=0.0, clipvalue=0.0
+    )
 
 
 WORKLOAD = Workload(

@@ -50,6 +50,24 @@ def probe() -> BackendInfo:
     return BackendInfo(name="jax", available=True, version=version, engine="jax", devices=DEVICES)
 
 
+#: Distribution name prefixes of JAX's GPU plugins (CPU-only jaxlib installs none of them).
+GPU_PLUGINS = ("jax-cuda", "jax-rocm", "jax-plugin-cuda", "jax-plugin-rocm")
+
+
+def build_devices() -> tuple[str, ...]:
+    """'gpu' only where a JAX GPU plugin (or a CUDA jaxlib) is installed; imports nothing."""
+    names = {
+        (dist.metadata["Name"] or "").lower().replace("_", "-")
+        for dist in importlib.metadata.distributions()
+    }
+    try:
+        jaxlib = importlib.metadata.version("jaxlib")
+    except importlib.metadata.PackageNotFoundError:
+        jaxlib = ""
+    gpu = any(name.startswith(GPU_PLUGINS) for name in names) or "cuda" in jaxlib
+    return DEVICES if gpu else ("cpu",)
+
+
 def __getattr__(attr: str):
     # JAX is imported only when the backend is selected, never by probe().
     if attr == "Backend":

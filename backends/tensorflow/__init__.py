@@ -58,6 +58,15 @@ def probe() -> BackendInfo:
     )
 
 
+def build_devices() -> tuple[str, ...]:
+    """'gpu' only for a build with CUDA or ROCm (``tensorflow-cpu`` has neither). Imports
+    TensorFlow: `benchbench list` calls it in a child process."""
+    import tensorflow as tf
+
+    gpu = tf.test.is_built_with_cuda() or tf.test.is_built_with_rocm()
+    return DEVICES if gpu else ("cpu",)
+
+
 def __getattr__(name: str):
     if name != "Backend":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,11 +11,12 @@ the same rule:
   velocity ``v = momentum * v - lr * g``, unlike ``ResourceApplyMomentum``'s).
 - Adagrad: ``ResourceApplyAdagradV2`` (epsilon outside the square root, as in Keras 2).
 - Adadelta: ``ResourceApplyAdadelta``.
-- Adam: ``ResourceApplyAdam`` with the bias correction folded into the learning rate in float64
-  and powers of 0 (the kernel would form ``1 - beta**t`` in float32, 1e-5 off).
 
 RMSprop has no such kernel (``ResourceApplyRMSProp`` divides by ``sqrt(a + epsilon)``, Keras 2
-by ``sqrt(a) + epsilon``): its rule is written with in-place ``assign``/``assign_sub``. The
+by ``sqrt(a) + epsilon``), and ``ResourceApplyAdam`` forms ``1 - beta_2`` in float32 from a
+float32 ``beta_2`` (1.3e-5 off for 0.999, so the first update is 6.5e-6 off the other backends):
+both are written with in-place ``assign``/``assign_sub``. The learning rate (Adam's with its bias
+correction folded in) is the step's first `Optimizer.scalars` value, fed in from the host. The
 equivalence tests check every rule against the NumPy reference step by step.
 """
 
@@ -30,7 +31,7 @@ def _f32(value):
     return tf.cast(value, tf.float32)
 
 
-def _sgd(opt, var, grad, slots, lr, t):
+def _sgd(opt, var, grad, slots, lr):
     if not opt.momentum:
         tf.raw_ops.ResourceApplyGradientDescent(var=var.handle, alpha=_f32(lr), delta=grad)
         return
@@ -44,13 +45,13 @@ def _sgd(opt, var, grad, slots, lr, t):
     )
 
 
-def _adagrad(opt, var, grad, slots, lr, t):
+def _adagrad(opt, var, grad, slots, lr):
     tf.raw_ops.ResourceApplyAdagradV2(
         var=var.handle, accum=slots[0].handle, lr=_f32(lr), epsilon=_f32(opt.epsilon), grad=grad
     )
 
 
-def _adadelta(opt, var, grad, slots, lr, t):
+def _adadelta(opt, var, grad, slots, lr):
     tf.raw_ops.ResourceApplyAdadelta(
         var=var.handle,
         accum=slots[0].handle,
@@ -62,28 +63,18 @@ def _adadelta(opt, var, grad, slots, lr, t):
     )
 
 
-def _adam(opt, var, grad, slots, lr, t):
-    step = t + 1.0
-    lr_t = lr * tf.sqrt(1.0 - opt.beta_2**step) / (1.0 - opt.beta_1**step)  # float64
-    zero = tf.zeros((), tf.float32)
-    tf.raw_ops.ResourceApplyAdam(
-        var=var.handle,
-        m=slots[0].handle,
-        v=slots[1].handle,
-        beta1_power=zero,
-        beta2_power=zero,
-        lr=_f32(lr_t),
-        beta1=_f32(opt.beta_1),
-        beta2=_f32(opt.beta_2),
-        epsilon=_f32(opt.epsilon),
-        grad=grad,
-    )
+def _adam(opt, var, grad, slots, lr_t):
+    m = slots[0].assign(opt.beta_1 * slots[0] + (1.0 - opt.beta_1) * grad)
+    v = slots[1].assign(opt.beta_2 * slots[1] + (1.0 - opt.beta_2) * tf.square(grad))
+    if opt.amsgrad:
+        v = slots[2].assign(tf.maximum(slots[2], v))
+    var.assign_sub(lr_t * m / (tf.sqrt(v) + opt.epsilon))
 
 
-def _rmsprop(opt, var, grad, slots, lr, t):
+def _rmsprop(opt, var, grad, slots, lr):
     # no kernel computes Keras 2's rule; written with in-place assigns, as native code does
     acc = slots[0].assign(opt.rho * slots[0] + (1.0 - opt.rho) * tf.square(grad))
-    var.assign_sub(_f32(lr) * grad / (tf.sqrt(acc) + opt.epsilon))
+    var.assign_sub(lr * grad / (tf.sqrt(acc) + opt.epsilon))
 
 
 FUSED = {
@@ -96,15 +87,15 @@ FUSED = {
 
 
 def fused_update(optimizer):
-    """``update(params, grads, slots, t)`` applying `optimizer`'s rule in place (``t``: the
-    float64 count of steps done), or None for an optimizer class it has no form of."""
+    """``update(params, grads, slots, scalars)`` applying `optimizer`'s rule in place
+    (``scalars``: the step's `Optimizer.scalars` as float32 scalar tensors), or None for an
+    optimizer class it has no form of."""
     rule = FUSED.get(type(optimizer))
     if rule is None:
         return None
 
-    def update(params, grads, slots, t):
-        lr = optimizer.lr_at(t)
+    def update(params, grads, slots, scalars):
         for var, grad, var_slots in zip(params, grads, slots, strict=True):
-            rule(optimizer, var, grad, var_slots, lr, t)
+            rule(optimizer, var, grad, var_slots, scalars[0])
 
     return update

@@ -2,8 +2,11 @@
 
 Each step is traced once per input signature (dtype and the shape after the batch dimension)
 with the batch dimension left as None, so a smaller last batch runs the same graph. The
-optimizer's slots and the step counter ``t`` are variables updated by ``assign`` inside the graph,
-with TensorFlow's fused training kernels where one computes the rule (`backends.tensorflow.optim`).
+optimizer's slots are variables updated by ``assign`` inside the graph, with TensorFlow's fused
+training kernels where one computes the rule (`backends.tensorflow.optim`). The step counter is a
+Python int on the host: each call feeds the graph the rule's scalars for that step
+(`Optimizer.scalars`, float64 on the host, rounded to float32 once) and the counter itself (int64,
+for the dropout seeds), so no float32 counter stops counting at 2**24.
 
 With ``BENCHBENCH_TF_JIT=1`` in the environment when the backend is created, the steps are
 compiled with XLA (``jit_compile=True``); ``info()['jit_compile']`` records it.
@@ -11,58 +14,14 @@ compiled with XLA (``jit_compile=True``); ``info()['jit_compile']`` records it.
 
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 import tensorflow as tf
 
 from backends.tensorflow.optim import fused_update
+from benchbench.optimizers import RuleOps
 
 ZERO = tf.UnconnectedGradients.ZERO
-
-
-class Scalar:
-    """The step count and the schedule the update rules derive from it, kept in float64.
-
-    In float32, Adam's ``1 - 0.999**t`` is off by 1.3e-5 (relative), which shifts every update
-    against the other backends' Python-float arithmetic; TensorFlow does not promote dtypes, so
-    a Scalar turns into the other operand's dtype only when it meets a tensor.
-    """
-
-    def __init__(self, value):
-        self.value = tf.cast(value, tf.float64)
-
-    def _apply(self, other, fn, reverse=False):
-        if isinstance(other, Scalar):
-            other = other.value
-        elif isinstance(other, int | float):
-            other = tf.constant(other, tf.float64)
-        else:
-            return NotImplemented  # a tensor: it converts this Scalar to its own dtype
-        return Scalar(fn(other, self.value) if reverse else fn(self.value, other))
-
-
-def _binary(fn):
-    return (
-        lambda self, other: self._apply(other, fn),
-        lambda self, other: self._apply(other, fn, reverse=True),
-    )
-
-
-for _name, _fn in [
-    ("add", operator.add),
-    ("sub", operator.sub),
-    ("mul", operator.mul),
-    ("truediv", operator.truediv),
-    ("pow", operator.pow),
-]:
-    _forward, _reverse = _binary(_fn)
-    setattr(Scalar, f"__{_name}__", _forward)
-    setattr(Scalar, f"__r{_name}__", _reverse)
-
-tf.register_tensor_conversion_function(
-    Scalar, lambda v, dtype=None, name=None, as_ref=False: tf.cast(v.value, dtype or tf.float64)
-)
+OPS = RuleOps(sqrt=tf.sqrt, maximum=tf.maximum, sum=tf.reduce_sum, clip=tf.clip_by_value)
 
 
 class CompiledStep:
@@ -120,43 +79,60 @@ def _loss_and_metric(loss, metric, y, out):
     return value, tf.stack([value, extra])
 
 
+class TrainStep(CompiledStep):
+    """The compiled train step, fed the optimizer's scalars and the host-side step counter.
+
+    Attributes:
+        iterations: steps done so far (the optimizer's step counter).
+    """
+
+    def __init__(self, body, device: str, jit_compile: bool, optimizer):
+        super().__init__(body, _floats, device, jit_compile)
+        self.optimizer = optimizer
+        self.iterations = 0
+
+    def __call__(self, x, y):
+        scalars = np.asarray(self.optimizer.scalars(self.iterations), np.float32)
+        result = super().__call__(x, y, scalars, np.array([self.iterations], np.int64))
+        self.iterations += 1
+        return result
+
+
 class Trainer:
     def _step(self, body, finish) -> CompiledStep:
         return CompiledStep(body, finish, self.tf_device, self.jit_compile)
 
-    def _slots(self, optimizer, params):
-        with tf.device(self.tf_device):
-            slots = [
-                [tf.Variable(tf.zeros_like(p), trainable=False) for _ in optimizer.slot_names]
-                for p in params
-            ]
-            return slots, tf.Variable(0.0, trainable=False, dtype=tf.float32, name="t")
-
     def make_train_step(self, forward, loss, metric, optimizer, params):
         params = list(params)
-        slots, t = self._slots(optimizer, params)
+        with tf.device(self.tf_device):
+            initial = optimizer.initial_slots()
+            slots = [
+                [tf.Variable(tf.fill(p.shape, v), trainable=False) for v in initial]
+                for p in params
+            ]
         fused = fused_update(optimizer)
+        n_scalars = len(optimizer.scalars(0))
 
-        def body(x, y):
-            step = t.read_value()
+        def body(x, y, scalars, step):
+            scalars = tf.unstack(scalars, num=n_scalars)
             with tf.GradientTape() as tape:
-                out = forward(params, x, True, self.step_rng(step))
+                out = forward(params, x, True, self.step_rng(step[0]))
                 batch_loss, result = _loss_and_metric(loss, metric, y, out)
             grads = _dense(tape.gradient(batch_loss, params, unconnected_gradients=ZERO))
+            grads = optimizer.clip_gradients(grads, OPS)
             if fused:
-                fused(params, grads, slots, tf.cast(step, tf.float64))
+                fused(params, grads, slots, scalars)
             else:
-                self._generic_update(optimizer, params, grads, slots, step)
-            t.assign_add(1.0)
+                self._generic_update(optimizer, params, grads, slots, scalars)
             return result
 
-        return self._step(body, _floats)
+        return TrainStep(body, self.tf_device, self.jit_compile, optimizer)
 
     @staticmethod
-    def _generic_update(optimizer, params, grads, slots, step):
+    def _generic_update(optimizer, params, grads, slots, scalars):
         for p, g, p_slots in zip(params, grads, slots, strict=True):
             new, new_slots = optimizer.update(
-                p, g, [s.read_value() for s in p_slots], Scalar(step), tf.sqrt
+                p, g, [s.read_value() for s in p_slots], scalars, OPS
             )
             p.assign(new)
             for s, value in zip(p_slots, new_slots, strict=True):

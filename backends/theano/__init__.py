@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import os
 
 from benchbench.backend import BackendBase, BackendInfo, Capabilities
 from benchbench.registry import missing_module_info
@@ -23,6 +24,19 @@ def _version(module: str) -> str:
         return ""
 
 
+def _blas_warning(module: str) -> str:
+    """Why PyTensor may run without a BLAS here ('' when benchbench or the user links one)."""
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if module != "pytensor" or "blas__ldflags" in flags:
+        return ""
+    if importlib.util.find_spec("scipy_openblas32") is not None:
+        return ""
+    return (
+        "no BLAS for PyTensor's C code unless its own search finds a system one (else matrix "
+        "products run through NumPy from Python): pip install 'benchbench[theano]'"
+    )
+
+
 def probe() -> BackendInfo:
     """Available if theano or pytensor is installed; imports neither."""
     try:
@@ -34,6 +48,7 @@ def probe() -> BackendInfo:
                     engine=module,
                     version=_version(module),
                     devices=("cpu",),
+                    warning=_blas_warning(module),
                 )
         return missing_module_info("theano", "pytensor", "theano", engine="pytensor")
     except Exception as exc:  # noqa: BLE001 - a probe reports, it never raises

@@ -31,8 +31,9 @@ def _gpu_reason() -> str | None:
 
 
 def _limit_threads(threads: int) -> None:
-    # PyTensor's own loops are single-threaded; the BLAS under numpy/scipy is what uses cores.
-    os.environ["OMP_NUM_THREADS"] = str(threads)
+    # PyTensor's own loops are single-threaded; the BLAS (the linked one, and NumPy's) is what
+    # uses cores. The linked OpenBLAS reads its variable when the first compiled step loads it.
+    os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
@@ -71,6 +72,7 @@ class Core:
             "compiledir": str(engine.config.compiledir),
             "base_compiledir": str(engine.config.base_compiledir),
             "blas_ldflags": str(getattr(engine.config, "blas__ldflags", "")),
+            **engine.blas_info(),
         }
 
     def synchronize(self):

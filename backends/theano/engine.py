@@ -4,9 +4,18 @@ The legacy ``theano`` package is used if it imports; on current Pythons it does 
 not build on 3.11), so PyTensor, its maintained fork, serves the name. Everything else in this
 adapter is written against ``T`` (``theano.tensor`` or ``pytensor.tensor``), which share names.
 
-Importing this module imports the engine, so the compile-cache flags are set first: the user's
-``PYTENSOR_FLAGS``/``THEANO_FLAGS`` win; otherwise ``$BENCHBENCH_PYTENSOR_COMPILEDIR`` becomes
-``base_compiledir``, so a CI cache can keep compiled graphs between runs.
+Importing this module imports the engine, so the compile-cache and BLAS flags are set first:
+the user's ``PYTENSOR_FLAGS``/``THEANO_FLAGS`` win; otherwise ``$BENCHBENCH_PYTENSOR_COMPILEDIR``
+becomes ``base_compiledir``, so a CI cache can keep compiled graphs between runs, and PyTensor is
+linked against a real BLAS (`blas_flags`).
+
+BLAS: PyTensor installed from pip finds no BLAS to link its C code against; it then runs every
+matrix product through NumPy from Python and warns that performance is "severely degraded".
+The ``theano`` extra installs ``scipy-openblas32``, the OpenBLAS wheel NumPy and SciPy are built
+with (LP64, 32-bit integers, the interface PyTensor's C code calls), whose symbols carry a
+``scipy_`` prefix: benchbench links it with ``blas__ldflags`` and maps each BLAS routine name to
+its prefixed symbol with ``-D`` defines in ``gcc__cxxflags``. Without it, PyTensor's own search
+decides (a conda MKL, a system ``-lblas``, or none). `blas_info` says which one is in use.
 """
 
 from __future__ import annotations
@@ -25,16 +34,57 @@ _FLAG_VARS = {"pytensor": "PYTENSOR_FLAGS", "theano": "THEANO_FLAGS"}
 _USER_FLAGS = {var: os.environ.get(var, "") for var in _FLAG_VARS.values()}
 
 
+#: The Fortran BLAS routines (levels 1 to 3) whose names `blas_flags` maps to prefixed symbols.
+_BLAS_ROUTINES = (
+    "rotg rotmg rot rotm swap scal copy axpy dot dotu dotc nrm2 asum "
+    "gemv gbmv hemv hbmv hpmv symv sbmv spmv trmv tbmv tpmv trsv tbsv tpsv "
+    "ger geru gerc her hpr her2 hpr2 syr spr syr2 spr2 "
+    "gemm symm hemm syrk herk syr2k her2k trmm trsm"
+).split()
+#: How PyTensor got the BLAS it links, for `blas_info`.
+_BLAS_SOURCE = {"source": ""}
+
+
+def blas_flags() -> dict[str, str]:
+    """PyTensor flags linking pip's ``scipy-openblas32`` ({} if it is not installed).
+
+    ``-L<its lib dir> -lscipy_openblas`` (PyTensor adds the rpath) and one define per routine
+    name: ``-Dsgemm_=scipy_sgemm_``. The library is not loaded here, so it reads its thread
+    count (``OPENBLAS_NUM_THREADS``) when the first compiled step loads it.
+    """
+    if importlib.util.find_spec("scipy_openblas32") is None:
+        return {}
+    import scipy_openblas32
+
+    directory, name = scipy_openblas32.get_lib_dir(), scipy_openblas32.get_library()
+    defines = [f"-D{p}{r}_=scipy_{p}{r}_" for r in _BLAS_ROUTINES for p in "sdcz"]
+    return {
+        "blas__ldflags": f"-L{directory} -l{name}",
+        "gcc__cxxflags": " ".join(defines),
+        "version": f"scipy-openblas32 {scipy_openblas32.__version__}",
+    }
+
+
 def configure_flags(module: str) -> None:
-    """Points the engine's compile cache at ``$BENCHBENCH_PYTENSOR_COMPILEDIR`` unless the user's
-    own flags already choose one. Has no effect once the engine has been imported."""
-    directory = os.environ.get(COMPILEDIR_ENV)
+    """Points the engine's compile cache at ``$BENCHBENCH_PYTENSOR_COMPILEDIR`` and links
+    `blas_flags`, each unless the user's own flags already choose. Has no effect once the engine
+    has been imported."""
     var = _FLAG_VARS[module]
     flags = os.environ.get(var, "")
-    if not directory or "compiledir" in flags:
-        return
-    entry = f"base_compiledir={os.path.abspath(os.path.expanduser(directory))}"
-    os.environ[var] = f"{flags},{entry}" if flags else entry
+    entries = [flags] if flags else []
+    directory = os.environ.get(COMPILEDIR_ENV)
+    if directory and "compiledir" not in flags:
+        entries.append(f"base_compiledir={os.path.abspath(os.path.expanduser(directory))}")
+    if "blas__ldflags" in flags or "gcc__cxxflags" in flags:
+        _BLAS_SOURCE["source"] = f"the user's {var}"
+    elif module == "pytensor" and (linked := blas_flags()):
+        entries += [f"blas__ldflags={linked['blas__ldflags']}"]
+        entries += [f"gcc__cxxflags={linked['gcc__cxxflags']}"]
+        _BLAS_SOURCE["source"] = f"{linked['version']}, linked by benchbench"
+    else:
+        _BLAS_SOURCE["source"] = f"{module}'s own search"
+    if entries:
+        os.environ[var] = ",".join(entries)
 
 
 def _import_engine():
@@ -94,6 +144,21 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     shifted = _shifted(x, axis)
     return shifted - T.log(T.sum(T.exp(shifted), axis=axis, keepdims=True))
+
+
+def blas_info() -> dict[str, str]:
+    """Which BLAS the compiled steps call: ``blas`` (what and from where) and ``degraded`` (why
+    matrix products are slow, or '' when a BLAS is linked)."""
+    ldflags = str(getattr(config, "blas__ldflags", ""))
+    if not ldflags:
+        return {
+            "blas": f"none ({_BLAS_SOURCE['source']} found no BLAS)",
+            "degraded": (
+                "no BLAS linked: PyTensor runs matrix products through NumPy from Python; "
+                "install scipy-openblas32 (pip install 'benchbench[theano]')"
+            ),
+        }
+    return {"blas": f"{ldflags.split()[-1]} ({_BLAS_SOURCE['source']})", "degraded": ""}
 
 
 @contextlib.contextmanager

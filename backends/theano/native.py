@@ -1,9 +1,11 @@
 """The ``native:theano`` reference lane: the workload as plain, hand-written PyTensor.
 
-What a Theano/PyTensor user writes by hand: the weights are shared variables, the forward pass
-is a tensor expression (``dot`` plus bias, ``maximum(x, 0)``), ``grad`` differentiates the
-cross-entropy, the optimizer is a list of ``updates`` written out with Keras 2's rules, and each
-step is one compiled ``function``. PyTensor 3 has no convolution or pooling ops (Theano's
+What a Theano/PyTensor user writes by hand for speed: the weights are shared variables, the
+forward pass is a tensor expression (``dot`` plus bias; relu as ``x * (x > 0)``, whose gradient
+fuses into one elementwise loop where ``maximum``'s leaves a separate ``Switch``), ``grad``
+differentiates a cross-entropy on a stable log-softmax whose max carries no gradient, the
+optimizer is a list of ``updates`` written out with Keras 2's rules on an int64 step counter, and
+each step is one compiled ``function``. PyTensor 3 has no convolution or pooling ops (Theano's
 ``nnet.conv2d`` and ``pool_2d`` are gone), so a hand-written CNN does what Theano tutorials did
 before cuDNN: a convolution is im2col from kh*kw shifted strided slices concatenated along the
 channels and one ``dot`` with the reshaped kernel; max-pooling is the elementwise maximum of the
@@ -29,8 +31,9 @@ from benchbench.errors import LaneUnsupported
 
 def _log_softmax(x):
     # written out: PyTensor 3's LogSoftmax op evaluates its inner graph from Python in the C VM,
-    # and a user who times the step writes the stable expression instead
-    shifted = x - T.max(x, axis=1, keepdims=True)
+    # and a user who times the step writes the stable expression instead; the max only
+    # stabilises, so no gradient is built through it
+    shifted = x - engine.lib.gradient.disconnected_grad(T.max(x, axis=1, keepdims=True))
     return shifted - T.log(T.sum(T.exp(shifted), axis=1, keepdims=True))
 
 
@@ -41,7 +44,7 @@ def _softmax(x):
 
 _ACTIVATIONS = {
     "linear": lambda x: x,
-    "relu": lambda x: T.maximum(x, 0.0),
+    "relu": lambda x: x * (x > 0),
     "tanh": T.tanh,
     "sigmoid": T.sigmoid,
     "softmax": _softmax,
@@ -207,7 +210,7 @@ def _adadelta(c, p, g, s, lr):
 
 def _adam(c, p, g, s, lr, t):
     b1, b2 = c["beta_1"], c["beta_2"]
-    lr_t = lr * T.sqrt(1.0 - b2 ** (t + 1.0)) / (1.0 - b1 ** (t + 1.0))
+    lr_t = T.cast(lr * T.sqrt(1.0 - b2 ** (t + 1.0)) / (1.0 - b1 ** (t + 1.0)), "float32")
     m = b1 * s[0] + (1.0 - b1) * g
     v = b2 * s[1] + (1.0 - b2) * T.sqr(g)
     return [(s[0], m), (s[1], v), (p, p - lr_t * m / (T.sqrt(v) + c["epsilon"]))]
@@ -224,7 +227,8 @@ _OPTIMIZERS = {
 
 
 class _Optimizer:
-    """The optimizer's shared state (slots per weight, the float32 step counter) and updates."""
+    """The optimizer's shared state (slots per weight, the int64 step counter) and updates;
+    the learning rate and Adam's bias correction are computed in float64 from the counter."""
 
     def __init__(self, config: dict, params):
         n_slots, self.rule = lanes.native_rule("native:theano", _OPTIMIZERS, config)
@@ -236,14 +240,17 @@ class _Optimizer:
             ]
             for p in params
         ]
-        self.t = engine.shared(np.float32(0.0), name="t")
+        self.t = engine.shared(np.int64(0), name="t")
 
     def updates(self, params, grads) -> list:
-        c, t = self.config, self.t
+        c, t = self.config, T.cast(self.t, "float64")
         lr = c["learning_rate"] / (1.0 + c["decay"] * t) if c.get("decay") else c["learning_rate"]
-        updates = [(t, t + 1.0)]
+        updates = [(self.t, self.t + 1)]
         for p, g, s in zip(params, grads, self.slots, strict=True):
-            args = (c, p, g, s, lr, t) if c["name"] == "adam" else (c, p, g, s, lr)
+            if c["name"] == "adam":
+                args = (c, p, g, s, lr, t)
+            else:
+                args = (c, p, g, s, T.cast(lr, "float32") if c.get("decay") else lr)
             updates += self.rule(*args)
         return updates
 
@@ -264,8 +271,9 @@ def _loss_and_accuracy(model, forward, params, x, y, rng):
     return loss, accuracy
 
 
-def attach(model, backend) -> None:
-    """Replaces a compiled benchbench model's steps with hand-written, compiled PyTensor ones."""
+def attach(model, backend) -> list[str]:
+    """Replaces a compiled benchbench model's steps with hand-written, compiled PyTensor ones
+    (Keras 2's rules written out: no deviations)."""
     if not engine.PYTENSOR:
         raise LaneUnsupported("native:theano is written for PyTensor, not legacy Theano")
     lanes.native_loss("native:theano", model)
@@ -290,3 +298,4 @@ def attach(model, backend) -> None:
     model._train_step = CompiledStep(train, mode)
     model._test_step = CompiledStep(test, mode)
     model._predict_step = PredictStep(lambda x: (output(forward(params, x)), []), mode)
+    return []

@@ -2,9 +2,11 @@
 
 The symbolic graph is built on the first call, when the batch's dtypes are known (int32 labels
 for the sparse loss, float32 otherwise), with the batch dimension left unknown so the last,
-partial batch of an epoch reuses the same function. Weights, optimizer slots and the step
-counter are shared variables updated inside the function, so a step is one call with no copies
-of the weights between Python and the engine.
+partial batch of an epoch reuses the same function. Weights and optimizer slots are shared
+variables updated inside the function, so a step is one call with no copies of the weights
+between Python and the engine. The step counter is a Python int on the host: each call passes
+the rule's scalars for that step (`Optimizer.scalars`, float64 on the host, rounded to float32
+once) as a third input.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from backends.theano import engine, nn
 from backends.theano.engine import T
+from benchbench.optimizers import RuleOps
 
 
 class CompiledStep:
@@ -49,14 +52,33 @@ class CompiledStep:
         return float(loss), float(metric)
 
 
+class TrainStep(CompiledStep):
+    """A compiled step that also takes the optimizer's scalars of the step.
+
+    Attributes:
+        iterations: steps done so far (the optimizer's step counter).
+    """
+
+    def __init__(self, build, mode, optimizer):
+        super().__init__(build, mode)
+        self.optimizer = optimizer
+        self.iterations = 0
+
+    def __call__(self, x, y):
+        x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+        scalars = np.asarray(self.optimizer.scalars(self.iterations), np.float32)
+        loss, metric = self.function(x, y, scalars)(x, y, scalars)
+        self.iterations += 1
+        return float(loss), float(metric)
+
+
 class PredictStep(CompiledStep):
     def __call__(self, x):
         x = np.ascontiguousarray(x)
         return np.asarray(self.function(x)(x))
 
 
-def _sqrt(x):
-    return T.sqrt(x) if hasattr(x, "type") else x**0.5
+OPS = RuleOps(sqrt=T.sqrt, maximum=T.maximum, sum=T.sum, clip=T.clip)
 
 
 def _loss_and_metric(forward, loss, metric, params, x, y, training):
@@ -66,43 +88,43 @@ def _loss_and_metric(forward, loss, metric, params, x, y, training):
     return out, T.cast(batch_loss, "float32"), T.cast(batch_metric, "float32")
 
 
-def _optimizer_state(optimizer, params):
-    """Shared slots per parameter and the float32 step counter, made once per train step so
-    every compiled variant of it updates the same state."""
-    slots = [
+def _optimizer_slots(optimizer, params):
+    """Shared slots per parameter, made once per train step so every compiled variant of it
+    updates the same state."""
+    return [
         [
-            engine.shared_variable(np.zeros_like(p.get_value(borrow=True)), f"{p.name}/{s}")
-            for s in optimizer.slot_names
+            engine.shared_variable(np.full_like(p.get_value(borrow=True), v), f"{p.name}/{s}")
+            for s, v in zip(optimizer.slot_names, optimizer.initial_slots(), strict=True)
         ]
         for p in params
     ]
-    return slots, engine.shared(np.float32(0.0), name="step")
 
 
-def _optimizer_updates(optimizer, params, grads, state) -> list:
-    """(shared, new value) pairs for the weights, their slots and the step counter."""
-    all_slots, step = state
+def _optimizer_updates(optimizer, params, grads, all_slots, scalars) -> list:
+    """(shared, new value) pairs for the weights and their slots."""
+    scalars = [scalars[i] for i in range(len(optimizer.scalars(0)))]
+    grads = optimizer.clip_gradients(grads, OPS)
     updates = []
     for p, g, slots in zip(params, grads, all_slots, strict=True):
-        new, new_slots = optimizer.update(p, g, slots, step, _sqrt)
+        new, new_slots = optimizer.update(p, g, slots, scalars, OPS)
         updates.append((p, T.cast(new, "float32")))
         updates += [(s, T.cast(v, "float32")) for s, v in zip(slots, new_slots, strict=True)]
-    updates.append((step, step + np.float32(1.0)))
     return updates
 
 
 class Trainer:
     def make_train_step(self, forward, loss, metric, optimizer, params):
-        state = _optimizer_state(optimizer, params)
+        slots = _optimizer_slots(optimizer, params)
 
-        def build(x, y):
+        def build(x, y, scalars):
             _, batch_loss, batch_metric = _loss_and_metric(
                 forward, loss, metric, params, x, y, True
             )
             grads = engine.grad(batch_loss, list(params))
-            return [batch_loss, batch_metric], _optimizer_updates(optimizer, params, grads, state)
+            updates = _optimizer_updates(optimizer, params, grads, slots, scalars)
+            return [batch_loss, batch_metric], updates
 
-        return CompiledStep(build, self.mode)
+        return TrainStep(build, self.mode, optimizer)
 
     def make_test_step(self, forward, loss, metric, params):
         def build(x, y):

@@ -21,6 +21,15 @@ def probe() -> BackendInfo:
     )
 
 
+def build_devices() -> tuple[str, ...]:
+    """'gpu' only for a build with CUDA or ROCm (the CPU-only wheel has neither). Imports torch:
+    `benchbench list` calls it in a child process."""
+    import torch
+
+    gpu = torch.backends.cuda.is_built() or bool(getattr(torch.version, "hip", None))
+    return ("cpu", "gpu") if gpu else ("cpu",)
+
+
 def __getattr__(attr: str):
     # The framework is imported only when the backend is selected, never by probe().
     if attr == "Backend":

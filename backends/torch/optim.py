@@ -5,19 +5,17 @@ costs about ten full passes over every weight per step (each operator allocates 
 which on the Keras mnist_mlp model was more than the forward and backward pass together. These
 are the same rules written with ``torch._foreach_*`` in-place kernels, as ``torch.optim`` does;
 the equivalence tests check them against the NumPy reference step by step. Learning-rate
-schedules and Adam's bias correction are computed on the host in float64.
+schedules and Adam's bias correction come from `Optimizer.scalars`, on the host in float64.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 
 from benchbench import optimizers as O  # noqa: N812
 
 
-def _sgd(opt, params, grads, slots, lr, t):
+def _sgd(opt, params, grads, slots, lr):
     if not opt.momentum:
         torch._foreach_add_(params, grads, alpha=-lr)
         return
@@ -31,7 +29,7 @@ def _sgd(opt, params, grads, slots, lr, t):
         torch._foreach_add_(params, velocity)
 
 
-def _rmsprop(opt, params, grads, slots, lr, t):
+def _rmsprop(opt, params, grads, slots, lr):
     acc = [s[0] for s in slots]
     torch._foreach_mul_(acc, opt.rho)
     torch._foreach_addcmul_(acc, grads, grads, value=1.0 - opt.rho)
@@ -40,7 +38,7 @@ def _rmsprop(opt, params, grads, slots, lr, t):
     torch._foreach_addcdiv_(params, grads, denom, value=-lr)
 
 
-def _adagrad(opt, params, grads, slots, lr, t):
+def _adagrad(opt, params, grads, slots, lr):
     acc = [s[0] for s in slots]
     torch._foreach_addcmul_(acc, grads, grads, value=1.0)
     denom = torch._foreach_sqrt(acc)
@@ -48,7 +46,7 @@ def _adagrad(opt, params, grads, slots, lr, t):
     torch._foreach_addcdiv_(params, grads, denom, value=-lr)
 
 
-def _adadelta(opt, params, grads, slots, lr, t):
+def _adadelta(opt, params, grads, slots, lr):
     acc, delta_acc = [s[0] for s in slots], [s[1] for s in slots]
     torch._foreach_mul_(acc, opt.rho)
     torch._foreach_addcmul_(acc, grads, grads, value=1.0 - opt.rho)
@@ -63,13 +61,15 @@ def _adadelta(opt, params, grads, slots, lr, t):
     torch._foreach_addcmul_(delta_acc, update, update, value=1.0 - opt.rho)
 
 
-def _adam(opt, params, grads, slots, lr, t):
+def _adam(opt, params, grads, slots, lr_t):
     m, v = [s[0] for s in slots], [s[1] for s in slots]
-    step = t + 1
-    lr_t = lr * math.sqrt(1.0 - opt.beta_2**step) / (1.0 - opt.beta_1**step)
     torch._foreach_lerp_(m, grads, 1.0 - opt.beta_1)
     torch._foreach_mul_(v, opt.beta_2)
     torch._foreach_addcmul_(v, grads, grads, value=1.0 - opt.beta_2)
+    if opt.amsgrad:
+        vhat = [s[2] for s in slots]
+        torch._foreach_maximum_(vhat, v)
+        v = vhat
     denom = torch._foreach_sqrt(v)
     torch._foreach_add_(denom, opt.epsilon)
     torch._foreach_addcdiv_(params, m, denom, value=-lr_t)
@@ -85,13 +85,14 @@ FUSED = {
 
 
 def fused_update(optimizer):
-    """``update(params, grads, slots, t)`` applying `optimizer`'s rule in place, or None for an
-    optimizer class without a fused form (the generic rule is used then)."""
+    """``update(params, grads, slots, scalars)`` applying `optimizer`'s rule in place
+    (``scalars``: `Optimizer.scalars` of the step), or None for an optimizer class without a
+    fused form (the generic rule is used then)."""
     rule = FUSED.get(type(optimizer))
     if rule is None:
         return None
 
-    def update(params, grads, slots, t):
-        rule(optimizer, list(params), list(grads), slots, float(optimizer.lr_at(t)), t)
+    def update(params, grads, slots, scalars):
+        rule(optimizer, list(params), list(grads), slots, scalars[0])
 
     return update

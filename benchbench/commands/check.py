@@ -7,13 +7,14 @@ import sys
 import warnings
 from pathlib import Path
 
-HELP = "compare results against a baseline; exit 1 on a regression"
+HELP = "compare results against a baseline; exit 1 on a regression, 2 on missing data"
 
 EPILOG = """\
 A change is a regression when it is beyond its metric's threshold in the metric's bad direction
 (time, memory: up; throughput, accuracy: down) and significant: one-sided Mann-Whitney U over
 the repeats, p <= --alpha. With a single repeat the threshold alone decides, and the output
-says so.
+says so. A timing change in a cell that was noisy on either side (other processes used more
+than 10% of its CPUs while it trained) is "unclear (noisy)": listed, never a regression.
 
 default thresholds:
   epoch_time=10%  throughput=10%  val_accuracy=1pt  peak_host_memory=10%  peak_gpu_memory=10%
@@ -25,7 +26,12 @@ threshold specs (repeatable; later ones win, a workload's win over global ones):
   --threshold mnist_cnn:time=20%   one workload
   --threshold step_time=10%        a metric's own name turns it on; =off turns it off
 
-exit status: 0 no regression, 1 regression (or a cell that now fails), 2 usage or data error
+exit status:
+  0  no regression
+  1  a regression, or a cell that ran in the baseline now fails
+  2  usage or data error: among others, a cell of the baseline is missing from the current
+     results or did not run there, or a result file cannot be read (--allow-missing lists
+     these and decides on the rest)
 """
 
 
@@ -55,6 +61,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse (exit 2) if the environment fingerprints differ",
     )
     parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="list baseline cells missing (or not run) in the current results and unreadable "
+        "files instead of exiting 2",
+    )
+    parser.add_argument(
         "--markdown",
         type=Path,
         metavar="FILE",
@@ -67,9 +79,14 @@ def run(args: argparse.Namespace) -> int:
     from benchbench.errors import BenchbenchError
 
     thresholds = check.Thresholds.parse(args.threshold)
-    baseline, current = _load(args.baseline, "baseline"), _load(args.current, "current")
+    (baseline, bad_base), (current, bad_cur) = (
+        _load(args.baseline, "baseline"),
+        _load(args.current, "current"),
+    )
     alpha = check.DEFAULT_ALPHA if args.alpha is None else args.alpha
-    result = check.compare(baseline, current, thresholds, alpha)
+    result = check.compare(
+        baseline, current, thresholds, alpha, bad_base + bad_cur, args.allow_missing
+    )
     if args.strict and result.environment_differs:
         raise BenchbenchError(
             f"{result.warnings[0]} (refused because of --strict; run both "
@@ -81,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _load(path: Path, name: str) -> list:
+def _load(path: Path, name: str) -> tuple[list, list[str]]:
+    """The readable results under `path`, and one 'name: message' per unreadable file."""
     from benchbench import results
     from benchbench.errors import BenchbenchError
 
@@ -93,9 +111,10 @@ def _load(path: Path, name: str) -> list:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", results.ResultsWarning)
         loaded = results.load_results([path])
-    for warning in caught:
-        print(f"benchbench check: warning: {warning.message}", file=sys.stderr)
-    return loaded
+    unreadable = [f"{name}: {w.message}" for w in caught if w.category is results.ResultsWarning]
+    for message in unreadable:
+        print(f"benchbench check: unreadable result file, {message}", file=sys.stderr)
+    return loaded, unreadable
 
 
 def _write(path: Path, text: str) -> None:
@@ -151,7 +170,7 @@ def rows(result) -> list[tuple[str, ...]]:
 
     out = []
     for c in result.comparisons:
-        verdict = c.verdict.upper() if c.verdict == "regression" else c.verdict
+        verdict = c.label.upper() if c.verdict == "regression" else c.label
         out.append(
             (
                 *c.key,
@@ -175,13 +194,14 @@ def _table(rows_: list[tuple[str, ...]]) -> list[str]:
 
 
 def _note_lines(result) -> list[str]:
+    data = "" if result.allow_missing else "DATA ERROR: "
     labels = {
         "failed": "FAILED in current",
-        "not run": "not run in current",
+        "not run": f"{data}not run in current",
         "new": "new in current (not compared)",
-        "missing": "missing from current",
+        "missing": f"{data}missing from current",
     }
-    lines = []
+    lines = [f"{data}unreadable result file, {message}" for message in result.unreadable]
     for kind, label in labels.items():
         for note in result.notes_of(kind):
             detail = f" ({note.detail})" if note.detail else ""
@@ -192,13 +212,31 @@ def _note_lines(result) -> list[str]:
 def summary_line(result) -> str:
     regressions = result.with_verdict("regression")
     failed = result.notes_of("failed")
+    noisy = sum(c.verdict == "unclear" and bool(c.noise) for c in result.comparisons)
     counts = (
         f"{len(result.comparisons)} comparisons, "
         f"{len(result.with_verdict('improvement'))} improved, "
-        f"{len(result.with_verdict('unclear'))} unclear, alpha {result.alpha:g}"
+        f"{len(result.with_verdict('unclear'))} unclear"
+        + (f" ({noisy} noisy)" if noisy else "")
+        + f", alpha {result.alpha:g}"
     )
+    missing = [n for n in result.notes if n.kind in ("missing", "not run")]
+    lost = len(missing) + len(result.unreadable)
+    if result.missing_data and not result.allow_missing:
+        what = []
+        if missing:
+            what.append(f"{len(missing)} baseline cell{'s' * (len(missing) != 1)} missing")
+        if result.unreadable:
+            n = len(result.unreadable)
+            what.append(f"{n} unreadable result file{'s' * (n != 1)}")
+        verdict = "regressions found too" if not result.passed else "the rest passes"
+        return (
+            f"DATA ERROR: {', '.join(what)} ({verdict}; {counts}); "
+            "--allow-missing to judge without them"
+        )
     if result.passed:
-        return f"PASS: no regression ({counts})"
+        allowed = f"; {lost} missing or unreadable, allowed" if lost else ""
+        return f"PASS: no regression ({counts}{allowed})"
     problems = []
     if regressions:
         cells = {c.key for c in regressions}
@@ -223,13 +261,17 @@ def format_text(result, baseline: Path, current: Path) -> str:
         if found:
             lines.append(f"{verdict}s:")
             lines += [f"  {'/'.join(c.key)}: {c.reason}" for c in found]
+    noisy = [c for c in result.with_verdict("unclear") if c.noise]
+    if noisy:
+        lines.append("unclear (noisy): changes measured while other processes used the CPUs:")
+        lines += [f"  {'/'.join(c.key)}: {c.reason}" for c in noisy]
     lines.append(summary_line(result))
     return "\n".join(lines)
 
 
 def format_markdown(result, baseline: Path, current: Path) -> str:
     """A Markdown summary: verdict first, then the table, notes and warnings."""
-    mark = ":white_check_mark:" if result.passed else ":x:"
+    mark = ":white_check_mark:" if result.exit_code == 0 else ":x:"
     lines = [
         f"### benchbench check {mark} {summary_line(result)}",
         "",

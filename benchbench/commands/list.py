@@ -14,6 +14,9 @@ from benchbench.isolation import probe_backends
 
 HELP = "list backends (with availability, version, engine, devices) and workloads"
 
+# Devices are those the installed build can use (a CPU-only wheel lists only 'cpu'), as each
+# backend answers it in its probe's child process (`benchbench.registry.build_devices`).
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -81,12 +84,15 @@ def backend_lines(info: dict) -> list[str]:
     if info["available"]:
         engine = info.get("engine") or name
         devices = ", ".join(info.get("devices") or [])
-        return [
-            f"  {name:<18} available    {engine} {info.get('version', '')} (devices: {devices})"
+        lines = [
+            f"  {name:<21} available    {engine} {info.get('version', '')} (devices: {devices})"
         ]
+        if info.get("warning"):
+            lines.append(f"  {'':<21}              warning: {info['warning']}")
+        return lines
     return [
-        f"  {name:<18} unavailable  {info.get('reason', '')}",
-        f"  {'':<18}              remedy: {info.get('remedy', '')}",
+        f"  {name:<21} unavailable  {info.get('reason', '')}",
+        f"  {'':<21}              remedy: {info.get('remedy', '')}",
     ]
 
 
@@ -96,7 +102,7 @@ def workload_lines(row: dict) -> list[str]:
         f"  {row['name']:<14} {row['description']}",
         f"  {'':<14} dataset {row['dataset']} ({data}: {row['data']})",
         f"  {'':<14} {row['params']:,} params, batch {row['batch_size']}, {row['loss']}",
-        f"  {'':<14} default: {row['default']}; quick (run's default): {row['quick']}",
+        f"  {'':<14} default (run's default): {row['default']}; --quick: {row['quick']}",
     ]
 
 

@@ -7,11 +7,20 @@ from pathlib import Path
 
 HELP = "write a report (HTML, Markdown or CSV) from result directories of one or more machines"
 
+EPILOG = """\
+exit status:
+  0  the report was written from every result file found
+  2  usage or data error: nothing to report, or some result files could not be read (the
+     report is still written, naming them at its top, and they are listed on stderr)
+"""
+
 DEFAULT_RESULTS = "results"
 SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".csv": "csv"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
     parser.add_argument(
         "results",
         nargs="*",
@@ -41,13 +50,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchbench.report import FORMATS, build_report
+    import sys
+    import warnings
+
+    from benchbench.report import FORMATS, write_report
+    from benchbench.results import ResultsWarning
 
     fmt = args.format
     if fmt is None:
         fmt = SUFFIXES.get(args.output.suffix.lower(), "html") if args.output else "html"
     output = args.output or Path(f"report{FORMATS[fmt]}")
     paths = args.results or [Path(DEFAULT_RESULTS)]
-    written = build_report(paths, output, fmt, baseline=args.baseline, title=args.title)
-    print(f"wrote {written}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResultsWarning)  # listed below, once
+        written = write_report(paths, output, fmt, baseline=args.baseline, title=args.title)
+    print(f"wrote {written.path}")
+    for message in written.skipped:
+        print(f"benchbench report: unreadable result file skipped: {message}", file=sys.stderr)
+    if written.skipped:
+        print(
+            f"benchbench report: {len(written.skipped)} result file(s) could not be read; the "
+            "report names them at its top (exit status 2)",
+            file=sys.stderr,
+        )
+        return 2
     return 0

@@ -9,10 +9,11 @@ import sys
 import warnings
 from pathlib import Path
 
-from benchbench import environment, registry, runner, workloads
+from benchbench import environment, planner, registry, runner, workloads
 from benchbench.errors import BenchbenchError
-from benchbench.progress import ProgressView, counts, summary_table
+from benchbench.progress import ProgressView
 from benchbench.results import finished_cells, read_manifest, write_manifest
+from benchbench.summary import counts, summary_table
 
 HELP = "run benchmark cells (backend x workload x device x repeat), each in a fresh process"
 
@@ -20,10 +21,22 @@ DESCRIPTION = """\
 Runs every cell of backend x workload x device x repeat in its own worker process and writes
 one JSON file per cell under OUT/MACHINE/RUN-ID/, plus manifest.json; then a report.
 
-Profile: by default every workload runs its QUICK profile (a few epochs, on a subset of the
-data where the workload defines one), so that `run --backend all` finishes in minutes on two
-cores. --full runs each workload's published setting (its full epochs and data), which can
-take hours on a CPU. --epochs and --batch-size override either.
+Profile: by default every workload runs its published setting (its default profile: full
+epochs and data), so accuracies can be held against their published band; on two cores the
+offline workloads (digits, MNIST-1D) take minutes, MNIST and CIFAR-10 hours. --quick runs
+each workload's quick profile (a few epochs, a subset of the data) for smoke tests and CI.
+--epochs and --batch-size override either.
+
+Repeats: without --repeats, up to 3 process-isolated repeats of every cell: the first always
+runs, the 2nd and 3rd of a workload only while, estimated from its earlier repeats, they end
+within --budget seconds of the start (default 510); the summary says which were left out, and
+--resume runs them. --repeats N runs exactly N (no budget unless --budget is given). Repeats
+run in rounds with the backend order rotated each round, and repeat r uses seed --seed + r for
+the order of the batches and for dropout (the initial weights are the same in every repeat).
+
+Interference: each cell records what other processes did on its CPUs while it trained and is
+flagged noisy when they used more than 10% of them (see benchbench.interference); --quiet-wait
+SECONDS makes each cell first wait, up to SECONDS, for the machine to be quiet.
 
 Statuses: ok; failed and timeout (exit code 1); unavailable (the backend cannot run here, e.g.
 CNTK on Python >= 3.7) and skipped (no GPU, or the dataset is not on this machine) are
@@ -80,22 +93,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--quick",
         dest="quick",
         action="store_true",
-        default=True,
-        help="each workload's quick profile (the default)",
+        default=False,
+        help="each workload's quick profile: a few epochs on a subset (smoke runs, CI)",
     )
     profile.add_argument(
         "--full",
         dest="quick",
         action="store_false",
-        help="each workload's published profile (slow on a CPU)",
+        help="each workload's published setting (the default; this flag only says so)",
     )
     parser.add_argument("--epochs", type=positive_int, help="override the profile's epochs")
     parser.add_argument("--batch-size", type=positive_int, help="override the batch size")
+    add_measurement_arguments(parser)
+    add_output_arguments(parser)
+
+
+def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
+    """Repeats, their budget, waiting for quiet, data, threads, timeout and seed."""
     parser.add_argument(
         "--repeats",
         type=positive_int,
-        default=1,
-        help="process-isolated repeats of every cell (default: 1)",
+        default=None,
+        help=f"exactly N process-isolated repeats of every cell (default: up to "
+        f"{planner.AUTO_REPEATS}, as --budget allows)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=non_negative_float,
+        default=None,
+        metavar="SECONDS",
+        help="repeats after the first run only while they end within SECONDS of the start "
+        f"(default: {planner.DEFAULT_BUDGET:g} without --repeats, none with it; 0: none)",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=non_negative_float,
+        default=None,
+        metavar="SECONDS",
+        help="before each cell's timed epochs, wait up to SECONDS for other processes to "
+        "leave its CPUs (the result and the progress say when it gave up)",
     )
     parser.add_argument(
         "--synthetic",
@@ -117,6 +153,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of synthetic data and of dropout (default 0)"
     )
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where results go, resuming, interpreters, verbosity and the report."""
     parser.add_argument(
         "--out",
         default="results",
@@ -167,21 +207,21 @@ def parse_pythons(items: list[str]) -> dict[str, str]:
     return pythons
 
 
-def build_options(args: argparse.Namespace, pythons: dict[str, str]) -> runner.RunOptions:
+def build_options(args: argparse.Namespace, pythons: dict[str, str]) -> planner.RunOptions:
     known = workloads.discover()
     if not known:
         raise BenchbenchError("no workloads found: the 'workloads' package defines none")
-    devices = runner.DEVICES if args.device == "all" else (args.device,)
-    return runner.RunOptions(
-        backends=runner.resolve(
+    devices = planner.DEVICES if args.device == "all" else (args.device,)
+    return planner.RunOptions(
+        backends=planner.resolve(
             args.backend,
             registry.backend_names() + registry.lane_names(),
             "backend",
             {"all": registry.backend_names(), "refs": registry.lane_names()},
         ),
-        workloads=runner.resolve(args.workload, list(known), "workload"),
+        workloads=planner.resolve(args.workload, list(known), "workload"),
         devices=devices,
-        repeats=args.repeats,
+        repeats=args.repeats or planner.AUTO_REPEATS,
         epochs=args.epochs,
         batch_size=args.batch_size,
         quick=args.quick,
@@ -191,7 +231,16 @@ def build_options(args: argparse.Namespace, pythons: dict[str, str]) -> runner.R
         seed=args.seed,
         verbose=args.verbose,
         pythons=pythons,
+        budget=budget_of(args),
+        quiet_wait=args.quiet_wait or None,
     )
+
+
+def budget_of(args: argparse.Namespace) -> float | None:
+    """--budget; without it, the default budget for automatic repeats and none for --repeats."""
+    if args.budget is not None:
+        return args.budget or None
+    return None if args.repeats else planner.DEFAULT_BUDGET
 
 
 def start(args: argparse.Namespace, pythons: dict[str, str], machine: str):
@@ -209,14 +258,17 @@ def start(args: argparse.Namespace, pythons: dict[str, str], machine: str):
         print(f"resuming {run_dir}: {done} of {len(manifest.plan)} cells already done")
         return run_dir, manifest
     options = build_options(args, pythons)
-    specs = runner.plan(options)
+    specs = planner.plan(options)
     run_dir = runner.new_run_dir(Path(args.out), machine)
     recorded = {
         k: v for k, v in dataclasses.asdict(options).items() if k not in ("backends", "workloads")
     }
     argv = ["benchbench", *sys.argv[1:]]
     manifest = runner.new_manifest(specs, machine, run_dir, argv, recorded)
-    print(f"{len(specs)} cells -> {run_dir}")
+    repeats = f"{options.repeats} repeats"
+    if options.budget:
+        repeats = f"up to {repeats} (those after the first within {options.budget:g} s)"
+    print(f"{len(specs)} cells ({repeats}) -> {run_dir}")
     return run_dir, manifest
 
 
@@ -249,17 +301,31 @@ def run(args: argparse.Namespace) -> int:
     run_dir, manifest = start(args, pythons, machine)
     write_manifest(run_dir, manifest)
     view = ProgressView(len(manifest.plan), live=False if args.verbose else None)
-    results, interrupted = runner.Runner(run_dir, manifest, pythons, view).run()
+    budget = None if args.resume else manifest.options.get("budget")
+    cells = runner.Runner(run_dir, manifest, pythons, view, budget=budget)
+    results, interrupted = cells.run()
     print()
     print(summary_table(results) if results else "no cell finished")
     print(f"\n{counts(results)}\nresults: {run_dir}")
+    left_out = cells.budget.summary()
+    if left_out:
+        print("left out by the time budget (--resume runs them; --repeats N runs exactly N):")
+        print("\n".join(f"  {line}" for line in left_out))
     if interrupted:
-        print(
-            f"interrupted: {len(results)} of {len(manifest.plan)} cells kept; finish with:\n"
-            f"  python -m benchbench run --resume --out {run_dir}",
-            file=sys.stderr,
-        )
-        return 130
+        return stopped(run_dir, f"{len(results)} of {len(manifest.plan)} cells kept")
     if args.report and any(r.status == "ok" for r in results):
-        build_report(run_dir)
+        try:
+            build_report(run_dir)
+        except KeyboardInterrupt:
+            cells.mark_interrupted()
+            return stopped(run_dir, "every cell is kept; the report was not built")
     return runner.exit_code(results, interrupted)
+
+
+def stopped(run_dir: Path, kept: str) -> int:
+    """Ctrl-C: what is kept, and how to finish (130, as a shell reports SIGINT)."""
+    print(
+        f"interrupted: {kept}; finish with:\n  python -m benchbench run --resume --out {run_dir}",
+        file=sys.stderr,
+    )
+    return 130

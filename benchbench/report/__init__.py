@@ -1,12 +1,14 @@
 """Reports from result files: tables, plots and a self-contained HTML, Markdown or CSV file.
 
-`build_report` is the entry point (the ``report`` command and the end of ``run`` call it). The
+`write_report` is the entry point (the ``report`` command and the end of ``run`` call it; it
+says which result files it could not read); `build_report` returns only the path. The
 reporting stack (pandas, matplotlib) is imported only when a report is built; modules of this
 package import pandas, so import them only from here or from code that builds a report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from pathlib import Path
 
@@ -14,17 +16,30 @@ from benchbench.errors import BenchbenchError
 
 FORMATS = {"html": ".html", "md": ".md", "csv": ".csv"}
 
-__all__ = ["FORMATS", "build_report"]
+__all__ = ["FORMATS", "Written", "build_report", "write_report"]
 
 
-def build_report(
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """A report on disk, and the result files it had to skip (unreadable: named at its top)."""
+
+    path: Path
+    skipped: tuple[str, ...] = ()
+
+
+def build_report(*args, **kwargs) -> Path:
+    """`write_report`, returning only the path written."""
+    return write_report(*args, **kwargs).path
+
+
+def write_report(
     paths: list[Path],
     out: Path,
     fmt: str = "html",
     *,
     baseline: str | None = None,
     title: str | None = None,
-) -> Path:
+) -> Written:
     """Writes one report of every result under `paths`, merging machines.
 
     Args:
@@ -38,7 +53,7 @@ def build_report(
         title: the report's title.
 
     Returns:
-        The path written.
+        The path written and the unreadable result files skipped.
 
     Raises:
         BenchbenchError: unknown format or baseline, no results, or pandas/matplotlib missing.
@@ -53,10 +68,11 @@ def build_report(
         out = out / f"report{FORMATS[fmt]}"
     out.parent.mkdir(parents=True, exist_ok=True)
     loaded = data.load(paths)
+    skipped = tuple(loaded.skipped)
     if fmt == "csv":
         from benchbench.report import csv
 
-        return csv.write(loaded, out)
+        return Written(csv.write(loaded, out), skipped)
     report = sections.build(loaded, title=title, baseline=baseline)
     if fmt == "md":
         from benchbench.report import markdown
@@ -67,7 +83,7 @@ def build_report(
 
         text = html.render(report)
     out.write_text(text, encoding="utf-8")
-    return out
+    return Written(out, skipped)
 
 
 def _require(*modules: str) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from benchbench.report import formats
 from benchbench.report.data import ReportData
+from benchbench.report.flags import split_marks
 from benchbench.report.tables import Table, stats_by_column
 
 TITLE = "Throughput (samples/s · GFLOP/s · share of matmul peak)"
@@ -35,7 +36,8 @@ def annotate(data: ReportData, workload: str, table: Table) -> Table:
             share = _median(shares.get(column, pd.DataFrame()), backend)
             if share is not None:
                 extra += f" ({percent(share)})"
-            frame.at[backend, column.label] = dataclasses.replace(cell, text=cell.text + extra)
+            text, marks = split_marks(cell.text)
+            frame.at[backend, column.label] = dataclasses.replace(cell, text=text + extra + marks)
             changed = True
     if not changed:
         return table

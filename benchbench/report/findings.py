@@ -1,7 +1,9 @@
 """The report's answer in sentences: which backend is fastest, by how much, do they agree.
 
-One `Finding` per workload and column (device · machine). Reference lanes are named after the
-benchbench backends, with their ratio, and never counted as fastest.
+One `Finding` per workload and column (device · machine, and setting where a workload has more
+than one). Reference lanes are named after the benchbench backends, with their ratio, and never
+counted as fastest. A ratio is a finding only where the two cells' ranges do not overlap;
+otherwise it reads ``≈`` with the interval the ranges allow.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pandas as pd
 
 from benchbench.report import formats
 from benchbench.report.data import Column, ReportData
+from benchbench.report.flags import MARK_NOISY, ratio_text
 from benchbench.report.tables import row_label, stats_by_column
 
 
@@ -80,10 +83,16 @@ def _speed(data: ReportData, stats: pd.DataFrame) -> tuple[str, str, str]:
         return "", "", ", ".join(missing)
     fastest, best = own.index[0], own.iloc[0]
     others = [
-        f"{_label(data, b)} {formats.ratio(v / best)}" for b, v in medians.items() if b != fastest
+        f"{_label(data, b)} {ratio_text(stats.loc[b], stats.loc[fastest])}{_noisy(stats, b)}"
+        for b in medians.index
+        if b != fastest
     ]
-    text = f"{_label(data, fastest)} ({formats.seconds(best)})"
+    text = f"{_label(data, fastest)} ({formats.seconds(best)}){_noisy(stats, fastest)}"
     return text, ", ".join(others), ", ".join(missing)
+
+
+def _noisy(stats: pd.DataFrame, backend: str) -> str:
+    return f" {MARK_NOISY}" if stats.at[backend, "n_noisy"] else ""
 
 
 def _status(status: object) -> str:
@@ -98,6 +107,7 @@ def _accuracy(
         (cells["workload"] == workload)
         & (cells["device"] == column.device)
         & (cells["machine"] == column.machine)
+        & (cells["setting"] == column.setting)
         & (cells["status"] == "ok")
     ]
     values = stats["median"].dropna() if not stats.empty else pd.Series(dtype=float)

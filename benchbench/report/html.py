@@ -53,6 +53,10 @@ td.k-unavailable, td.k-skipped { background: #f3f3f3; color: #57606a; text-align
   max-width: 22rem; }
 td.k-missing { color: #8c959f; text-align: center; }
 td.k-n-m { color: #57606a; text-align: center; font-style: italic; }
+td.f-noisy, td.f-unstable { background: #fff0e0; }
+.notices { background: #fff4ce; border: 1px solid #d4a72c; border-radius: 4px;
+  padding: 0.4rem 1rem 0.4rem 1.8rem; margin: 0.6rem 0; font-size: 0.9rem; }
+ul.workload-notes { font-size: 0.88rem; color: #57606a; margin: 0.2rem 0 0.6rem; }
 tr.ref th { font-weight: normal; font-style: italic; }
 .tag { font-size: 0.7rem; font-style: normal; background: #ddf4ff; color: #0969da;
   border-radius: 0.6rem; padding: 0 0.4rem; margin-left: 0.3rem; }
@@ -142,6 +146,8 @@ def workload_section(report: sections.Report, workload: str) -> str:
     parts = [f'<section id="{esc(anchor(workload))}"><h3>{esc(workload)}</h3>']
     if about:
         parts.append(f'<p class="about">{esc(about)}</p>')
+    if report.workload_notes.get(workload):
+        parts.append(_list(report.workload_notes[workload], "workload-notes"))
     parts += [table(t) for t in main_tables]
     if plots:
         parts.append('<div class="plots">' + "".join(figure(p) for p in plots) + "</div>")
@@ -170,6 +176,7 @@ def render(report: sections.Report) -> str:
     links = "".join(f'<a href="#{esc(anchor(w))}">{esc(w)}</a>' for w in report.tables)
     body = [
         f"<header><h1>{esc(report.title)}</h1><p class='meta'>{esc(report.summary)}</p>",
+        _list(report.notices, "notices") if report.notices else "",
         f'<nav>{links}<a href="#environment">environment</a><a href="#method">method</a></nav>'
         "</header>",
         findings(report),

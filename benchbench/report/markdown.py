@@ -42,11 +42,15 @@ def table(t: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def workload_section(workload: str, info: dict, tables: list[Table]) -> str:
+def workload_section(
+    workload: str, info: dict, tables: list[Table], notes: list[str] | None = None
+) -> str:
     lines = [f"### {escape(workload)}", ""]
     about = sections.workload_line(info)
     if about:
         lines += [escape(about), ""]
+    if notes:
+        lines += [f"- {escape(note)}" for note in notes] + [""]
     return "\n".join(lines) + "\n" + "\n".join(table(t) for t in tables)
 
 
@@ -69,16 +73,14 @@ def key_value_table(frame) -> str:
 
 def render(report: sections.Report) -> str:
     """The whole report as one Markdown document."""
-    parts = [
-        f"# {escape(report.title)}",
-        "",
-        escape(report.summary),
-        "",
-        findings(report.findings),
-    ]
+    parts = [f"# {escape(report.title)}", "", escape(report.summary), ""]
+    if report.notices:
+        parts += [f"> **Note:** {escape(notice)}  " for notice in report.notices] + [""]
+    parts.append(findings(report.findings))
     parts.append("## Results\n")
     for workload, tables in report.tables.items():
-        parts.append(workload_section(workload, report.workload_infos[workload], tables))
+        info, notes = report.workload_infos[workload], report.workload_notes[workload]
+        parts.append(workload_section(workload, info, tables, notes))
     parts.append("## Environment\n")
     parts.append("### Machines\n\n" + key_value_table(report.machines))
     parts.append("### Backends\n\n" + key_value_table(report.versions))

@@ -17,7 +17,7 @@ from benchbench.report import efficiency, formats
 from benchbench.report.abstraction import abstraction_tables
 from benchbench.report.data import ReportData
 from benchbench.report.findings import Finding, findings
-from benchbench.report.tables import Table, row_label, workload_tables
+from benchbench.report.tables import Table, row_label, workload_notes, workload_tables
 
 DEFAULT_TITLE = "benchbench report"
 
@@ -42,9 +42,21 @@ METHOD = (
     "data); runs on synthetic data are not meaningful.",
     "Fingerprint: a hash of the hardware, the Python version, the framework's version and the "
     "thread count; results with equal fingerprints were measured under comparable conditions.",
-    "Ratios (n.nx) compare backends within one column (device · machine), never across columns: "
-    "machines differ. Reference lanes (native:*, keras3:*) get ratios but are never the "
-    "fastest.",
+    "Ratios (n.nx) compare backends within one column (device · machine · setting), never across "
+    "columns: machines and settings differ. Cells share a column only when their settings "
+    "agree (profile, epochs, training samples, batch size, threads, synthetic data). A ratio is "
+    "stated only where the two cells' ranges (over repeats; for a single repeat, over its "
+    "steady epochs) do not overlap; otherwise it reads ≈ with the interval the ranges allow. "
+    "Reference lanes (native:*, keras3:*) get ratios but are never the fastest.",
+    "Interference: while a cell trained, its worker sampled the CPU time that processes outside "
+    "its own process tree used on the CPUs it was given, the run queue, the load average and, "
+    "where the OS reports it, CPU steal. A cell is noisy (†) when others used more than 10% of "
+    "its CPUs beyond the measurement's resolution or steal passed 5%, and unstable (⇅) when "
+    "its steady epoch times vary by more than 10% of their mean; both are marked in every "
+    "table, with the figures in a footnote.",
+    "Repeats: each repeat is a fresh process with its own seed for the order of the batches "
+    "and for dropout (the run's --seed plus the repeat number), from the same initial weights; "
+    "the backend order rotates from one repeat to the next.",
     "Cost of the abstraction: a reference lane trains the same model from the same weights on "
     "the same batches in the same fit loop as its adapter, with only the step replaced (the "
     "framework used directly, or the model built in Keras 3), so adapter / lane throughput is "
@@ -65,6 +77,8 @@ class Report:
     findings: list[Finding]
     tables: dict[str, list[Table]]
     workload_infos: dict[str, dict]
+    notices: list[str]
+    workload_notes: dict[str, list[str]]
     machines: pd.DataFrame
     versions: pd.DataFrame
     engine_notes: list[str]
@@ -98,6 +112,8 @@ def build(
         findings=findings(data),
         tables={w: tables_of(data, w) for w in workloads},
         workload_infos={w: data.workload_info(w) for w in workloads},
+        notices=notices(data),
+        workload_notes={w: workload_notes(data, w) for w in workloads},
         machines=machines_frame(data),
         versions=versions_frame(data),
         engine_notes=engine_notes(data),
@@ -107,12 +123,33 @@ def build(
     )
 
 
+def notices(data: ReportData) -> list[str]:
+    """What a reader must know before the tables: files that could not be read, results left
+    out, noisy cells."""
+    found = [f"Unreadable result file skipped: {message}" for message in data.skipped]
+    if data.superseded:
+        found.append(
+            f"Left out: {data.superseded} result(s) of earlier runs; where a backend, workload, "
+            "device and setting ran more than once on a machine, only the latest run is shown."
+        )
+    noisy = int(data.cells["noisy"].sum())
+    if noisy:
+        found.append(
+            f"{noisy} of {len(data.cells)} cells were noisy (†): other processes used their "
+            "CPUs while they trained; their timings are marked in every table."
+        )
+    return found
+
+
 def tables_of(data: ReportData, workload: str) -> list[Table]:
-    """Speed, accuracy, the cost of the abstraction, then the detail tables."""
+    """Speed, accuracy, the cost of the abstraction, then the detail tables (none if no cell
+    of the workload ran)."""
     tables = [
         efficiency.annotate(data, workload, t) if t.name == "throughput" else t
         for t in workload_tables(data, workload)
     ]
+    if not tables:
+        return []
     return tables[:2] + abstraction_tables(data, workload) + tables[2:]
 
 

@@ -1,8 +1,11 @@
-"""Per-workload tables in Jeong-Yoon Lee's form: rows are backends, columns device · machine.
+"""Per-workload tables in Jeong-Yoon Lee's form: rows are backends, columns device · machine
+(and the setting, where a workload ran with more than one; see `benchbench.report.settings`).
 
 Tables are pandas frames of `Cell`s: what a cell says and how it is flagged, with no markup, so
 the HTML and Markdown renderers draw the same table. Speed cells carry their time relative to the
-fastest backend of their column, ``(2.0x)``; the fastest is marked ``best``.
+fastest backend of their column, ``(2.0x)``, or, when the two cells' ranges overlap, the interval
+the ranges allow, ``(≈0.95–1.3x)``; the fastest is marked ``best``. Noisy and unstable cells are
+marked in every table, with a footnote of the figures (`benchbench.report.flags`).
 
 Reference lanes (backends named ``native:*`` or ``keras3:*``: a framework used directly or
 through Keras 3) sit in the same tables and get ratios, but are never marked best: the ratios
@@ -19,6 +22,15 @@ import pandas as pd
 
 from benchbench.report import formats
 from benchbench.report.data import Column, ReportData
+from benchbench.report.flags import (
+    MARK_OVERLAP,
+    OVERLAP_LEGEND,
+    QUIET_STATUSES,
+    flag_notes,
+    mark,
+    not_run_notes,
+    ratio_text,
+)
 from benchbench.results import METRICS
 
 REASON_CHARS = 60
@@ -36,7 +48,8 @@ class Cell:
         best: the best value of its column.
         kind: 'value', 'missing', 'n/m' or a non-ok status ('failed', 'unavailable', ...).
         flags: 'out-of-band', 'short' (fewer epochs than the default profile), 'partial'
-            (some repeats did not finish).
+            (some repeats did not finish), 'noisy', 'unstable', 'overlap' (its range overlaps
+            the fastest's: no ratio claimed).
         detail: a longer explanation (a tooltip in HTML).
     """
 
@@ -90,7 +103,8 @@ DETAILS = (
 SPEED_CAPTION = (
     "Median over repeats of each repeat's median steady-state epoch time (training only: the "
     "first epoch and validation are excluded). ± bounds every repeat. (n.nx): time relative "
-    "to the fastest backend in the column, which is in bold."
+    "to the fastest backend in the column, which is in bold; (≈a–bx) where the two cells' "
+    "ranges overlap."
 )
 
 
@@ -101,8 +115,17 @@ def row_label(backend: str, engine: str) -> str:
     return backend
 
 
+def has_values(data: ReportData, workload: str) -> bool:
+    """Whether any cell of `workload` ran (else its section is only the reasons why not)."""
+    cells = data.cells[data.cells["workload"] == workload]
+    return bool((cells["status"] == "ok").any()) or not cells["status"].isin(QUIET_STATUSES).all()
+
+
 def workload_tables(data: ReportData, workload: str) -> list[Table]:
-    """Speed, accuracy, then the detail tables that have any value, for one workload."""
+    """Speed, accuracy, then the detail tables that have any value, for one workload; none if
+    every cell was skipped or unavailable (`flags.not_run_notes` says why, once)."""
+    if not has_values(data, workload):
+        return []
     tables = [metric_table(data, workload, SPEED), accuracy_table(data, workload)]
     for spec in DETAILS:
         table = metric_table(data, workload, spec)
@@ -121,10 +144,15 @@ def metric_table(data: ReportData, workload: str, spec: Spec) -> Table:
     for column in data.columns(workload):
         column_stats = stats.get(column, pd.DataFrame())
         best, anchor = _best(column_stats, references, higher)
+        anchor_row = column_stats.loc[anchor] if anchor is not None and spec.ratios else None
         for backend, row in column_stats.iterrows():
-            cell = _value_cell(row, spec, best if backend not in references else None, anchor)
+            own_best = best if backend not in references else None
+            cell = value_cell(row, spec, own_best, anchor_row)
             frame.at[backend, column.label] = cell
-            footnotes += _cell_notes(backend, column, row, cell, spec.reasons)
+            footnotes += cell_notes(backend, column, row, cell, spec.reasons)
+    footnotes += flag_notes(data, workload, frame)
+    if any("overlap" in c.flags for c in frame.to_numpy().ravel()):
+        footnotes.append(OVERLAP_LEGEND)
     caption = SPEED_CAPTION if spec is SPEED else ""
     if spec is SPEED and references:
         footnotes.append(
@@ -149,6 +177,7 @@ def accuracy_table(data: ReportData, workload: str) -> Table:
                 (cells["backend"] == backend)
                 & (cells["device"] == column.device)
                 & (cells["machine"] == column.machine)
+                & (cells["setting"] == column.setting)
                 & (cells["status"] == "ok")
             ]
             short = bool(group["quick"].any()) or (
@@ -156,8 +185,8 @@ def accuracy_table(data: ReportData, workload: str) -> Table:
             )
             cell = _accuracy_cell(row, group, band, short)
             frame.at[backend, column.label] = cell
-            footnotes += _cell_notes(backend, column, row, cell, reasons=True)
-    footnotes = _accuracy_notes(frame) + footnotes
+            footnotes += cell_notes(backend, column, row, cell, reasons=True)
+    footnotes = _accuracy_notes(frame) + footnotes + flag_notes(data, workload, frame)
     caption = "Final validation accuracy (median over repeats)."
     if band:
         band_text = formats.band(band["low"], band["high"])
@@ -175,7 +204,9 @@ def _stats(data: ReportData, workload: str, metric: str) -> dict[Column, pd.Data
     found = {}
     for column in data.columns(workload):
         try:
-            sub = agg.xs((workload, column.device, column.machine), level=[0, 2, 3])
+            sub = agg.xs(
+                (workload, column.device, column.machine, column.setting), level=[0, 2, 3, 4]
+            )
         except KeyError:
             continue
         found[column] = sub.reindex([b for b in data.backends(workload) if b in sub.index])
@@ -183,31 +214,37 @@ def _stats(data: ReportData, workload: str, metric: str) -> dict[Column, pd.Data
 
 
 def _best(stats: pd.DataFrame, references: frozenset[str], higher: bool):
-    """(best value among benchbench backends or None, the value ratios are relative to)."""
+    """(best value among benchbench backends or None, the backend ratios are relative to)."""
     if stats.empty:
         return None, None
     medians = stats["median"].dropna()
     own = medians[~medians.index.isin(references)]
-    pick = (lambda s: s.max()) if higher else (lambda s: s.min())
-    best = pick(own) if not own.empty else None
-    anchor = best if best is not None else (pick(medians) if not medians.empty else None)
+    pick = (lambda s: s.idxmax()) if higher else (lambda s: s.idxmin())
+    best = own[pick(own)] if not own.empty else None
+    anchor = pick(own) if not own.empty else (pick(medians) if not medians.empty else None)
     return best, anchor
 
 
-def _value_cell(row: pd.Series, spec: Spec, best: float | None, anchor: float | None) -> Cell:
+def value_cell(
+    row: pd.Series, spec: Spec, best: float | None = None, anchor: pd.Series | None = None
+) -> Cell:
+    """A cell of a metric's aggregate `row`: its median (± spread), its ratio to the `anchor`
+    row (the fastest) if given, and its marks."""
     if row["n_ok"] == 0:
         return _status_cell(row, spec.reasons)
     median, n_ok, n = row["median"], int(row["n_ok"]), int(row["n"])
     spread = max(row["hi"] - median, median - row["lo"]) if spec.spread and n_ok > 1 else None
     text = formats.seconds(median, spread) if spec.spread else spec.fmt(median)
     is_best = best is not None and median == best
-    if spec.ratios and not is_best and anchor:
-        text += f" ({formats.ratio(median / anchor)})"
-    flags: tuple[str, ...] = ()
+    flags: list[str] = []
+    if anchor is not None and not is_best and anchor["median"]:
+        ratio = ratio_text(row, anchor)
+        text += f" ({ratio})"
+        flags += ["overlap"] if ratio.startswith(MARK_OVERLAP) else []
     if row["n_bad"]:
         text += f" [{n_ok}/{n}]"
-        flags = ("partial",)
-    return Cell(text, is_best, "value", flags, _detail(row))
+        flags.append("partial")
+    return mark(Cell(text, is_best, "value", tuple(flags), _detail(row)), row)
 
 
 def _accuracy_cell(row: pd.Series, group: pd.DataFrame, band: dict | None, short: bool) -> Cell:
@@ -226,7 +263,7 @@ def _accuracy_cell(row: pd.Series, group: pd.DataFrame, band: dict | None, short
     if row["n_bad"]:
         text += f" [{int(row['n_ok'])}/{int(row['n'])}]"
         flags.append("partial")
-    return Cell(text, False, "value", tuple(flags), _detail(row))
+    return mark(Cell(text, False, "value", tuple(flags), _detail(row)), row)
 
 
 def _status_cell(row: pd.Series, reasons: bool) -> Cell:
@@ -234,7 +271,7 @@ def _status_cell(row: pd.Series, reasons: bool) -> Cell:
         return Cell()
     status, reason = str(row["status"]), str(row["reason"] or "")
     text = status
-    if reasons and reason:
+    if reasons and reason and status not in QUIET_STATUSES:
         short = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
         text = f"{status}: {short}"
     return Cell(text, kind=status, detail=f"{status}: {reason}" if reason else status)
@@ -249,9 +286,10 @@ def _detail(row: pd.Series) -> str:
     return "; ".join(parts)
 
 
-def _cell_notes(backend, column, row, cell: Cell, reasons: bool) -> list[str]:
-    """Footnotes for what a cell cannot say itself: reasons of failed repeats, long reasons."""
-    if not reasons or not row["n_bad"]:
+def cell_notes(backend, column, row, cell: Cell, reasons: bool) -> list[str]:
+    """Footnotes for what a cell cannot say itself: reasons of failed repeats, long reasons.
+    Skipped and unavailable cells have none: `flags.not_run_notes` gives their reasons once."""
+    if not reasons or not row["n_bad"] or cell.kind in QUIET_STATUSES:
         return []
     where = f"{backend} on {column.label}"
     if "partial" in cell.flags:
@@ -282,6 +320,15 @@ def _empty_frame(data: ReportData, workload: str) -> pd.DataFrame:
     backends = data.backends(workload)
     values = [[Cell() for _ in columns] for _ in backends]
     return pd.DataFrame(values, index=pd.Index(backends, name="backend"), columns=columns)
+
+
+def workload_notes(data: ReportData, workload: str) -> list[str]:
+    """Said once above a workload's tables: its shared setting, why backends did not run."""
+    notes = []
+    setting = data.common_setting(workload)
+    if setting:
+        notes.append(f"Setting of every column: {setting}.")
+    return notes + not_run_notes(data, workload)
 
 
 def _table(data, workload, name, title, caption, frame, footnotes) -> Table:

@@ -45,7 +45,7 @@ def fake_backend(name: str, misbehave: Callable[[int], None]):
 
 
 #: ``$BENCHBENCH_BACKEND_MODULES`` registering every variant under its name.
-VARIANTS = ("fake", "slow", "hang", "crash", "sigkill", "flood", "broken")
+VARIANTS = ("fake", "slow", "spin", "hang", "crash", "sigkill", "flood", "broken")
 MODULES_VALUE = ",".join(
     f"{name}=tests.fake_backends.{'ok' if name == 'fake' else name}" for name in VARIANTS
 )

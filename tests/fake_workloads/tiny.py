@@ -18,7 +18,16 @@ def build() -> Sequential:
 
 
 def optimizer() -> Adam:
-    return Adam(learning_rate=1e-2, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0)
+    return Adam(
+        learning_rate=1e-2,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        decay=0.0,
+        amsgrad=False,
+        clipnorm=0.0,
+        clipvalue=0.0,
+    )
 
 
 def data(quick: bool, synthetic: bool, seed: int):
