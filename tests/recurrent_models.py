@@ -44,12 +44,11 @@ def text_classifier():
 
 
 def addition_rnn():
-    # the second LSTM's hard_sigmoid gates are no fused kernel's: that layer falls back
     return Sequential(
         [
             LSTM(6, input_shape=(STEPS, FEATURES)),
             RepeatVector(3),
-            LSTM(5, return_sequences=True, recurrent_activation="hard_sigmoid"),
+            LSTM(5, return_sequences=True),
             TimeDistributed(Dense(CLASSES, activation="softmax")),
         ]
     )
@@ -68,10 +67,16 @@ def mnist1d_bigru():
 
 
 def gru_simple_rnn():
-    """Keras 2's GRU (``reset_after=False``) under a SimpleRNN that reads it backwards."""
+    """Keras 2's GRU (``reset_after=False``, which PyTorch's kernel declines, as it does Keras
+    2's hard_sigmoid gates) under a SimpleRNN that reads it backwards."""
     return Sequential(
         [
-            GRU(5, return_sequences=True, input_shape=(STEPS, FEATURES)),
+            GRU(
+                5,
+                return_sequences=True,
+                recurrent_activation="hard_sigmoid",
+                input_shape=(STEPS, FEATURES),
+            ),
             SimpleRNN(4, return_sequences=True, go_backwards=True),
             GlobalMaxPooling1D(),
             Dense(CLASSES, activation="softmax"),

@@ -110,6 +110,11 @@ def test_weights_are_in_keras_layout_order_and_initialisation():
     assert table.shape == (50, 8) and 0.04 < np.abs(table).max() <= 0.05
 
 
+def test_keras_2_input_length_and_input_dim():
+    assert Sequential([GRU(2, input_length=7, input_dim=3)]).input.shape == (7, 3)
+    assert Sequential([Bidirectional(LSTM(2, input_shape=(7, 3)))]).input.shape == (7, 3)
+
+
 def test_bidirectional_weights_are_forward_then_backward():
     model = Sequential([Bidirectional(SimpleRNN(3, use_bias=False), input_shape=(4, 2))])
     assert model._weight_names == [
@@ -224,6 +229,7 @@ def test_functional_input_dtype_follows_the_embedding_or_says_what_to_do():
         (lambda: Embedding(10, 3, mask_zero=True), ValueError, "mask_zero=True"),
         (lambda: Embedding(0, 3), ValueError, "input_dim must be a positive int"),
         (lambda: RepeatVector(0), ValueError, "n must be a positive int"),
+        (lambda: LSTM(4, input_dim=3), ValueError, "input_length and input_dim together"),
     ],
 )
 def test_bad_arguments_say_what_is_expected(make, error, pattern):

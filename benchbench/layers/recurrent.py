@@ -64,6 +64,7 @@ class RNN(Layer):
         "stateful",
         "unroll",
         "implementation",
+        "input_length",
     )
 
     def __init__(self, units: int, **kwargs):
@@ -89,6 +90,15 @@ class RNN(Layer):
         self.return_sequences = bool(kwargs.get("return_sequences", False))
         self.go_backwards = bool(kwargs.get("go_backwards", False))
         self._refuse(kwargs)
+        if kwargs.get("input_shape") is None and (
+            kwargs.get("input_dim") is not None or kwargs.get("input_length") is not None
+        ):  # Keras 2's older form: input_length and input_dim instead of input_shape
+            if kwargs.get("input_dim") is None or kwargs.get("input_length") is None:
+                raise ValueError(
+                    f"{kind}: give input_length and input_dim together (or input_shape=(steps, "
+                    "features)): sequences have a fixed length here"
+                )
+            self.input_shape = (int(kwargs["input_length"]), int(kwargs["input_dim"]))
         self._steps = self._features = None
 
     def _refuse(self, kwargs) -> None:
