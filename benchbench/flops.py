@@ -86,7 +86,7 @@ def layer_flops(layer: L.Layer, input_shape: Any) -> tuple[int, int]:
     if isinstance(layer, L.Dense):
         macs = input_shape[0] * layer.units
         return 2 * macs + (layer.units if layer.use_bias else 0), 2 * macs
-    if isinstance(layer, L.RNN):
+    if isinstance(layer, L.Recurrent):
         return _recurrent(layer, input_shape)[:2]
     if isinstance(layer, L.Bidirectional):
         forward, input_grad = layer_flops(layer.forward_layer, input_shape)
@@ -113,7 +113,7 @@ def layer_flops(layer: L.Layer, input_shape: Any) -> tuple[int, int]:
 
 def state_gradient_flops(layer: L.Layer, input_shape: Any) -> int:
     """Multiply-add FLOPs of a recurrent layer's state gradient (0 for other layers)."""
-    if isinstance(layer, L.RNN):
+    if isinstance(layer, L.Recurrent):
         return _recurrent(layer, input_shape)[2]
     if isinstance(layer, L.Bidirectional):
         return 2 * state_gradient_flops(layer.forward_layer, input_shape)

@@ -16,7 +16,6 @@ from benchbench import Input, Model, Sequential
 from benchbench.layers import (
     GRU,
     LSTM,
-    RNN,
     Bidirectional,
     Concatenate,
     Dense,
@@ -24,6 +23,7 @@ from benchbench.layers import (
     Flatten,
     GlobalAveragePooling1D,
     GlobalMaxPooling1D,
+    Recurrent,
     RepeatVector,
     SimpleRNN,
     TimeDistributed,
@@ -113,6 +113,6 @@ def recurrent_kinds(model) -> set[str]:
     kinds = set()
     for layer in model.layers:
         inner = getattr(layer, "forward_layer", layer)
-        if isinstance(inner, RNN):
+        if isinstance(inner, Recurrent):
             kinds.add(inner.kind)
     return kinds

@@ -25,14 +25,14 @@ from benchbench.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from benchbench.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from benchbench.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from benchbench.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "PADDINGS",
     "GRU",
     "LSTM",
-    "RNN",
+    "Recurrent",
     "Activation",
     "Add",
     "Bidirectional",

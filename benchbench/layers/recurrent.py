@@ -44,8 +44,9 @@ def _forget_bias_ones(initializer, units: int):
     return init
 
 
-class RNN(Layer):
-    """What SimpleRNN, LSTM and GRU share; subclasses set `kind`, `gates` and the step."""
+class Recurrent(Layer):
+    """What SimpleRNN, LSTM and GRU share (Keras 2.0 called this base `Recurrent` too; Keras's
+    `RNN(cell)` wrapper is not provided); subclasses set `kind`, `gates` and the step."""
 
     kind = ""  #: name of the fused op (`benchbench.backend.FUSED_RNN_OPS`)
     gates = 1
@@ -229,7 +230,7 @@ def _masked(K, h, constants, count: int):
     return K.multiply(h, constants[count]) if len(constants) > count else h
 
 
-class SimpleRNN(RNN):
+class SimpleRNN(Recurrent):
     """``h = activation(x W + b + h_prev U)``."""
 
     kind = "simple_rnn"
@@ -239,13 +240,13 @@ class SimpleRNN(RNN):
         return [self._activate(K, self.activation, K.add(x_t, K.matmul(h, constants[0])))]
 
 
-class LSTM(RNN):
+class LSTM(Recurrent):
     """Keras 2.3's LSTM: gates i, f, c, o; ``unit_forget_bias`` sets the f bias to 1."""
 
     kind = "lstm"
     gates = 4
     states = 2
-    _allowed = RNN._allowed + ("recurrent_activation", "unit_forget_bias")
+    _allowed = Recurrent._allowed + ("recurrent_activation", "unit_forget_bias")
 
     def __init__(self, units: int, **kwargs):
         super().__init__(units, **kwargs)
@@ -280,7 +281,7 @@ class LSTM(RNN):
         return [K.multiply(o, self._activate(K, self.activation, c)), c]
 
 
-class GRU(RNN):
+class GRU(Recurrent):
     """Keras 2.3's GRU: gates z, r, h; ``h = z * h_prev + (1 - z) * candidate``.
 
     ``reset_after=False`` (Keras 2's default) applies the reset gate before the recurrent
@@ -290,7 +291,7 @@ class GRU(RNN):
 
     kind = "gru"
     gates = 3
-    _allowed = RNN._allowed + ("recurrent_activation", "reset_after")
+    _allowed = Recurrent._allowed + ("recurrent_activation", "reset_after")
 
     def __init__(self, units: int, **kwargs):
         super().__init__(units, **kwargs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchbench.layers.base import Layer, WeightSpec, snake_case
-from benchbench.layers.recurrent import RNN
+from benchbench.layers.recurrent import Recurrent
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 
@@ -77,9 +77,9 @@ class Bidirectional(Layer):
 
     _allowed = Layer._allowed + ("merge_mode",)
 
-    def __init__(self, layer: RNN, merge_mode: str = "concat", **kwargs):
+    def __init__(self, layer: Recurrent, merge_mode: str = "concat", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(layer, RNN):
+        if not isinstance(layer, Recurrent):
             raise TypeError(
                 "Bidirectional wraps a recurrent layer (SimpleRNN, LSTM or GRU), got "
                 f"{type(layer).__name__}"
