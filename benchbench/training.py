@@ -181,7 +181,7 @@ class TrainingMixin(GeneratorMixin):
         if validation_data is None and validation_split:
             if not 0.0 < validation_split < 1.0:
                 raise ValueError(
-                    f"fit: validation_split must be in (0, 1), got {validation_split}"
+                    f"fit: validation_split must lie in (0, 1), got {validation_split}"
                 )
             split = int(len(x) * (1.0 - validation_split))
             x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
