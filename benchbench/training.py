@@ -8,6 +8,7 @@ and handed to the backend's compiled step. Timing callbacks hook in here, never 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -305,6 +306,14 @@ class TrainingMixin(GeneratorMixin):
         step = self.predict_step()
         outputs = [step(x[lo : lo + batch_size]) for lo in range(0, len(x), batch_size)]
         return np.concatenate(outputs, axis=0)
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """Changes the optimizer's learning rate from the next step on (Keras 2's
+        ``K.set_value(model.optimizer.lr, ...)``; the schedule callbacks use it). The rate is
+        one of the step's host-side scalars, so nothing is recompiled."""
+        self.optimizer = dataclasses.replace(self.optimizer, learning_rate=float(learning_rate))
+        if self._train_step is not None:
+            self._train_step.optimizer = self.optimizer
 
     # -- Keras 2's batch-level API ---------------------------------------------------------------
 

@@ -368,3 +368,65 @@ def test_save_and_load_model_round_trip(reference, tmp_path):
         model.save(path, overwrite=False)
     with pytest.raises(ValueError, match="not written by benchbench"):
         load_model(tmp_path / "weights.h5")
+
+
+# -- Keras 2's callbacks ---------------------------------------------------------------------------
+
+
+def test_early_stopping_and_restoring_the_best_weights(reference):
+    x, y = _data()
+    model = _model(reference, "categorical_crossentropy")
+    worse = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: logs.update(val_loss=epoch)
+    )
+    stop = keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    history = model.fit(
+        x, y, epochs=10, verbose=0, validation_data=(x, y), callbacks=[worse, stop]
+    )
+    assert history.epoch == [0, 1, 2] and stop.stopped_epoch == 2
+    with pytest.raises(KeyError, match="no 'val_acc' in the logs"):
+        model.fit(x, y, verbose=0, callbacks=[keras.callbacks.EarlyStopping(monitor="val_acc")])
+
+
+def test_schedules_change_the_rate_without_recompiling(reference):
+    x, y = _data()
+    model = _model(reference, "categorical_crossentropy", optimizer=keras.optimizers.SGD(0.1))
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: seen.append(model.optimizer.learning_rate)
+    )
+    schedule = keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2)
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[schedule, record])
+    assert seen == [0.05, 0.025, 0.0125] and model.train_step().optimizer.learning_rate == 0.0125
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)
+    flat = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: logs.update(loss=1.0))
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[flat, plateau])
+    assert model.optimizer.learning_rate == pytest.approx(0.0125 / 4)
+
+
+def test_checkpoints_and_csv_logs(reference, tmp_path):
+    pytest.importorskip("h5py")
+    x, y = _data()
+    model = _model(reference, "categorical_crossentropy")
+    checkpoint = keras.callbacks.ModelCheckpoint(
+        str(tmp_path / "weights.{epoch:02d}-{loss:.2f}.h5"), save_weights_only=True
+    )
+    log = keras.callbacks.CSVLogger(str(tmp_path / "log.csv"))
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[checkpoint, log])
+    assert len(list(tmp_path.glob("weights.0[12]-*.h5"))) == 2
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert rows[0] == "epoch,loss,accuracy" and len(rows) == 3
+
+
+def test_old_style_batch_hooks_are_called(reference):
+    class Counter(keras.callbacks.Callback):
+        batches = 0
+
+        def on_batch_end(self, batch, logs=None):
+            Counter.batches += 1
+
+    x, y = _data(48)
+    _model(reference, "categorical_crossentropy").fit(
+        x, y, batch_size=16, verbose=0, callbacks=[Counter()]
+    )
+    assert Counter.batches == 3
