@@ -370,7 +370,7 @@ def test_save_and_load_model_round_trip(reference, tmp_path):
         load_model(tmp_path / "weights.h5")
 
 
-# -- Keras 2's callbacks ---------------------------------------------------------------------------
+# -- Keras 2's callbacks --------------------------------------------------------------------------
 
 
 def test_early_stopping_and_restoring_the_best_weights(reference):
