@@ -60,6 +60,7 @@ class CellSpec:
     seed: int = 0
     timeout: float | None = None
     verbose: bool = False
+    workload_file: str | None = None  # a user's workload file, run by path
     quiet_wait: float | None = None
 
     @property

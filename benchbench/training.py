@@ -9,6 +9,7 @@ in adapters.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -196,7 +197,7 @@ class TrainingMixin(GeneratorMixin):
         if validation_data is None and validation_split:
             if not 0.0 < validation_split < 1.0:
                 raise ValueError(
-                    f"fit: validation_split must be in (0, 1), got {validation_split}"
+                    f"fit: validation_split must lie in (0, 1), got {validation_split}"
                 )
             split = int(len(x) * (1.0 - validation_split))
             x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
@@ -320,6 +321,14 @@ class TrainingMixin(GeneratorMixin):
         step = self.predict_step()
         outputs = [step(x[lo : lo + batch_size]) for lo in range(0, len(x), batch_size)]
         return np.concatenate(outputs, axis=0)
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """Changes the optimizer's learning rate from the next step on (Keras 2's
+        ``K.set_value(model.optimizer.lr, ...)``; the schedule callbacks use it). The rate is
+        one of the step's host-side scalars, so nothing is recompiled."""
+        self.optimizer = dataclasses.replace(self.optimizer, learning_rate=float(learning_rate))
+        if self._train_step is not None:
+            self._train_step.optimizer = self.optimizer
 
     # -- Keras 2's batch-level API ---------------------------------------------------------------
 

@@ -311,3 +311,31 @@ def test_every_backend_trains_with_recurrent_dropout(backend):
     model.compile(Adam(learning_rate=0.05), "binary_crossentropy", ["accuracy"], backend=backend)
     losses = model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False).history["loss"]
     assert np.isfinite(losses).all() and losses[-1] < losses[0]
+
+
+def test_recurrent_models_save_and_load(reference, tmp_path):
+    pytest.importorskip("h5py")
+    from benchbench.models import load_model
+
+    ids = np.random.default_rng(0).integers(0, 30, (4, 5))
+    sequences = np.random.default_rng(1).standard_normal((4, 7, 12)).astype(np.float32)
+    models = {
+        "bilstm": (
+            Sequential(
+                [
+                    Embedding(30, 4, input_length=5),
+                    Bidirectional(LSTM(3, recurrent_activation="hard_sigmoid"), "sum"),
+                    Dense(1, activation="sigmoid"),
+                ]
+            ),
+            ids,
+        ),
+        "addition": (addition_rnn(), sequences),
+        "gru": (mnist1d_gru(), sequences[:, :, :1].repeat(6, axis=1)[:, :40]),
+    }
+    for name, (model, x) in models.items():
+        model.compile("adam", "mse", backend=reference)
+        model.save(tmp_path / f"{name}.h5")
+        again = load_model(tmp_path / f"{name}.h5")
+        assert again._weight_names == model._weight_names, name
+        np.testing.assert_array_equal(again.predict(x), model.predict(x), err_msg=name)

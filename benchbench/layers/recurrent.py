@@ -121,8 +121,8 @@ class Recurrent(Layer):
     def output_activation(self) -> str:
         return "linear"  # `activation` acts inside the cell; the output has none to skip
 
-    def config(self) -> dict:
-        """The arguments that rebuild this layer (Bidirectional's backward copy)."""
+    def constructor_arguments(self) -> dict:
+        """The arguments that make a copy of this layer (Bidirectional's backward layer)."""
         return {
             "units": self.units,
             "activation": self.activation,
@@ -255,9 +255,9 @@ class LSTM(Recurrent):
         )
         self.unit_forget_bias = bool(kwargs.get("unit_forget_bias", True))
 
-    def config(self) -> dict:
+    def constructor_arguments(self) -> dict:
         return {
-            **super().config(),
+            **super().constructor_arguments(),
             "recurrent_activation": self.recurrent_activation,
             "unit_forget_bias": self.unit_forget_bias,
         }
@@ -300,9 +300,9 @@ class GRU(Recurrent):
         )
         self.reset_after = bool(kwargs.get("reset_after", False))
 
-    def config(self) -> dict:
+    def constructor_arguments(self) -> dict:
         return {
-            **super().config(),
+            **super().constructor_arguments(),
             "recurrent_activation": self.recurrent_activation,
             "reset_after": self.reset_after,
         }

@@ -91,10 +91,12 @@ class Bidirectional(Layer):
             )
         self.merge_mode = merge_mode
         self.forward_layer = layer
-        config = layer.config()
-        self.backward_layer = type(layer)(**{**config, "go_backwards": not layer.go_backwards})
+        arguments = layer.constructor_arguments()
+        self.backward_layer = type(layer)(**{**arguments, "go_backwards": not layer.go_backwards})
+        # the wrapped layer keeps its own name (it is this layer's saved argument)
         base = layer.name or snake_case(type(layer).__name__)
-        self.forward_layer.name, self.backward_layer.name = f"forward_{base}", f"backward_{base}"
+        self._prefixes = (f"forward_{base}", f"backward_{base}")
+        self.backward_layer.name = self._prefixes[1]
         self.return_sequences = layer.return_sequences
         self.uses_rng = layer.uses_rng
         _wrapped_input_shape(self, layer)
@@ -113,8 +115,10 @@ class Bidirectional(Layer):
 
     def weight_specs(self, input_shape):
         return [
-            WeightSpec(f"{layer.name}/{spec.name}", spec.shape, spec.initializer)
-            for layer in (self.forward_layer, self.backward_layer)
+            WeightSpec(f"{prefix}/{spec.name}", spec.shape, spec.initializer)
+            for prefix, layer in zip(
+                self._prefixes, (self.forward_layer, self.backward_layer), strict=True
+            )
             for spec in layer.weight_specs(input_shape)
         ]
 
