@@ -80,6 +80,21 @@ def git_commit() -> dict:
     return {"commit": commit, "dirty": dirty}
 
 
+def code_identity() -> dict:
+    """What a cluster machine must share with the head to run its cells: benchbench's
+    version, its commit ('' outside a git checkout) and a hash of the uncommitted changes to
+    its tracked files ('' when there are none)."""
+    import benchbench
+
+    git = git_commit()
+    changes = ""
+    if git["dirty"]:
+        root = Path(__file__).resolve().parent.parent
+        diff = _run(["git", "diff", "HEAD", "--no-ext-diff", "--no-color"], cwd=root)
+        changes = hashlib.sha256(diff.encode()).hexdigest()[:12]
+    return {"version": benchbench.__version__, "commit": git["commit"], "changes": changes}
+
+
 def blas() -> dict:
     """The BLAS NumPy was built against (name and version), or {} if NumPy cannot say."""
     try:
