@@ -151,7 +151,8 @@ def _best_matmul_time(a, b, budget: float) -> float:
 def _blas_threads(threads: int | None) -> Iterator[int | None]:
     """Caps BLAS threads with threadpoolctl; yields the cap applied, or None."""
     try:
-        from threadpoolctl import threadpool_limits
+        with _environ_unchanged():  # threadpoolctl sets KMP_DUPLICATE_LIB_OK when imported
+            from threadpoolctl import threadpool_limits
     except ImportError:
         threads = None
     if not threads:
@@ -159,6 +160,20 @@ def _blas_threads(threads: int | None) -> Iterator[int | None]:
         return
     with threadpool_limits(limits=threads, user_api="blas"):
         yield threads
+
+
+@contextlib.contextmanager
+def _environ_unchanged() -> Iterator[None]:
+    """Undoes what an import does to ``os.environ``: the probes of `host_facts` run in the
+    process that starts the cells' workers (the runner, a cluster worker), and a worker's
+    environment must not depend on which probe ran before it."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in set(os.environ) - set(before):
+            del os.environ[name]
+        os.environ.update(before)
 
 
 def host_facts(threads: int | None = None) -> dict:

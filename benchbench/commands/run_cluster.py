@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import logging
 import sys
+import textwrap
 from pathlib import Path
 
 from benchbench import planner, runner
@@ -21,7 +22,7 @@ from benchbench.commands import run as run_command
 from benchbench.errors import BenchbenchError
 from benchbench.progress import ClusterProgress
 from benchbench.results import MANIFEST, RunManifest, finished_cells, read_manifest
-from benchbench.summary import counts, summary_table
+from benchbench.summary import WIDTH, counts, summary_table
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
@@ -113,8 +114,8 @@ def start(client, connected: dict, args, options: planner.RunOptions):
 
     names = select(args.machines, list(connected), args.cluster)
     chosen = {name: connected[name] for name in names}
+    dask_executor.check_identity(dask_executor.gather_facts(client, chosen, None, measure=False))
     facts = dask_executor.gather_facts(client, chosen, args.threads, measure=True)
-    dask_executor.check_identity(facts)
     dirs = runner.new_run_dirs(Path(args.out), names)
     argv = ["benchbench", *sys.argv[1:]]
     recorded = {
@@ -157,7 +158,7 @@ def resume(client, connected: dict, args):
     absent = [name for name in wanted if name not in connected]
     names = [name for name in wanted if name in connected]
     for name in absent:
-        print(f"machine {name!r} is not connected to {args.cluster}: its cells wait")
+        print(wrapped(f"machine {name!r} is not connected to {args.cluster}: its cells wait"))
     if not names:
         raise BenchbenchError(
             f"--resume: none of the run's machines ({', '.join(wanted)}) is connected to "
@@ -196,6 +197,10 @@ def machine_runs(dirs, manifests, args, budget) -> dict[str, runner.MachineRun]:
     return runs
 
 
+def wrapped(text: str) -> str:
+    return "\n".join(textwrap.wrap(text, WIDTH, subsequent_indent="    ", break_on_hyphens=False))
+
+
 def finish(args, runs, gone: dict[str, str], absent: list[str], interrupted: bool) -> int:
     """The summary of each machine, what is left and how to finish it, the report."""
     results = []
@@ -214,10 +219,15 @@ def finish(args, runs, gone: dict[str, str], absent: list[str], interrupted: boo
     hint = f"python -m benchbench run --cluster {args.cluster} --resume --out {root}"
     incomplete = [name for name, run in runs.items() if name in gone and run.missing()]
     for name in incomplete:
+        missing = runs[name].missing()
+        print()
         print(
-            f"\nmachine {name!r} was lost ({gone[name]}): {runs[name].missing()} of its cells "
-            f"have no result; when it is back: {hint}"
+            wrapped(
+                f"machine {name!r} was lost: {gone[name]}. {missing} of its cells "
+                f"{'has' if missing == 1 else 'have'} no result; when it is back, run:"
+            )
         )
+        print(f"  {hint}")
     if interrupted:
         return run_command.stopped_with(
             hint, f"{len(results)} cells kept on {len(runs)} machine(s)"

@@ -11,10 +11,17 @@ up for benchmarking:
   (``CUDA_VISIBLE_DEVICES`` if set, else ``nvidia-smi``);
 - **no nanny** (the worker is the command's own process, so a cell's environment starts from
   the one the command was started with) and no memory limit (the worker holds no data; each
-  cell is a process of its own, which dies with the worker).
+  cell is a process of its own, which dies with the worker);
+- **quiet** while a cell runs (`QUIET`): Dask's sampling profiler, which would sample the
+  thread waiting for the cell every 10 ms, is off, and its event-loop tick and system monitor
+  run every 1 s and 2 s instead of every 20 ms and 0.5 s: the worker's own CPU time is spent on
+  the machine the cell measures.
 
 The same worker from Dask's own command line (README, "Run on a cluster")::
 
+    DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False \\
+    DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL=1s \\
+    DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL=2s \\
     dask worker SCHEDULER --name NAME --nthreads 1 --no-nanny --memory-limit 0 \\
         --resources "cell=1 cpu=1"
 
@@ -52,6 +59,12 @@ PROGRESS_TOPIC = "benchbench-progress"
 PROGRESS_INTERVAL = 0.5
 #: Task states in which a running cell must stop (the head cancelled it, or let it go).
 STOPPED_STATES = ("cancelled", "released", "forgotten")
+#: Dask settings of a benchmarking worker: as little of its own work as possible beside a cell.
+QUIET = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
 
 _stopping = threading.Event()
 _runners: dict[tuple[str, str], CellRunner] = {}
@@ -86,8 +99,12 @@ def worker_resources() -> dict[str, float]:
 def dask_command(scheduler: str, machine: str, resources: dict[str, float]) -> str:
     """The ``dask worker`` command line that starts the same worker as `serve`."""
     listed = " ".join(f"{k}={v:g}" for k, v in resources.items())
+    settings = " ".join(
+        f"DASK_{key.upper().replace('.', '__').replace('-', '_')}={value}"
+        for key, value in QUIET.items()
+    )
     return (
-        f"dask worker {scheduler} --name {machine} --nthreads 1 --no-nanny "
+        f"{settings} dask worker {scheduler} --name {machine} --nthreads 1 --no-nanny "
         f'--memory-limit 0 --resources "{listed}"'
     )
 
@@ -99,8 +116,10 @@ def serve(scheduler: str, machine: str, host: str | None = None, timeout: float 
         BenchbenchError: the scheduler cannot be reached within `timeout` seconds, or it
             refused the worker (another worker already has this machine's name).
     """
+    import dask
     from distributed import Worker
 
+    dask.config.set(QUIET)
     resources = worker_resources()
     devices = ", ".join(k if v == 1 else f"{k}×{v:g}" for k, v in resources.items() if k != CELL)
 
@@ -143,7 +162,8 @@ def refused(scheduler: str, machine: str, timeout: float, exc: BaseException) ->
             "one another --machine NAME (one worker per machine, or per GPU)"
         )
     return (
-        f"cannot join the Dask scheduler at {scheduler!r} within {timeout:g} s ({cause}); "
+        f"cannot join the Dask scheduler at {scheduler!r} within {timeout:g} s "
+        f"({str(cause) or type(cause).__name__}); "
         "start it first (dask scheduler) and pass its address, e.g. tcp://HEAD:8786"
     )
 
@@ -172,7 +192,8 @@ async def until_stopped(worker) -> bool:
 def base_environment() -> dict[str, str]:
     """This process's environment less what a Dask nanny added to it: a variable of Dask's
     ``distributed.nanny.pre-spawn-environ`` or ``distributed.nanny.environ`` that holds
-    exactly Dask's value, in a worker started by a nanny. Without a nanny: all of it."""
+    exactly Dask's value, and Dask's ``__DASK_PARENT_PID``, in a worker started by a nanny.
+    Without a nanny: all of it."""
     from distributed import get_worker
 
     env = dict(os.environ)
@@ -180,6 +201,7 @@ def base_environment() -> dict[str, str]:
         return env
     import dask
 
+    env.pop("__DASK_PARENT_PID", None)
     for key in ("distributed.nanny.pre-spawn-environ", "distributed.nanny.environ"):
         added = dask.config.get(key, default=None) or {}
         for name, value in added.items():
