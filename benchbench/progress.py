@@ -249,11 +249,12 @@ class MachineProgress(ProgressView):
         self.tag = f"{machine} "
 
     def finish(self, result, ran: bool = True) -> None:
-        super().finish(result, ran)
         if getattr(result, "machine_lost", False):
-            self.board.set_line(self.machine, f"{self.machine}: lost, {result.reason}")
+            line = f"{self.machine}: lost, {result.reason}"
         else:
-            self.board.set_line(self.machine, f"{self.machine}: {self.index}/{self.total} done")
+            line = f"{self.machine}: {self.index}/{self.total} done"
+        self.board.lines[self.machine] = line  # drawn with the finished cell's line
+        super().finish(result, ran)
 
     def _show(self, line: str) -> None:
         self.board.set_line(self.machine, line)

@@ -199,12 +199,14 @@ class MachineRun:
         write_manifest(self.run_dir, self.manifest)
 
     def close(self, interrupted: bool) -> None:
-        """The invocation ends: a cell still running was interrupted."""
+        """The invocation ends (`interrupted`: by Ctrl-C): a cell still running was
+        interrupted, and so was the machine's run if cells were left to do."""
         cells = dict(self.manifest.cells)
         if self.current is not None:
             cells[self.current.cell_id] = "interrupted"
+        stopped = interrupted and (self.current is not None or bool(self.todo))
         self.manifest = dataclasses.replace(
-            self.manifest, cells=cells, finished_at=now(), interrupted=interrupted
+            self.manifest, cells=cells, finished_at=now(), interrupted=stopped
         )
         write_manifest(self.run_dir, self.manifest)
 

@@ -255,6 +255,16 @@ def test_cells_with_one_steady_epoch_each_make_a_report(tmp_path):
     assert sections.build(loaded, generated="(fixed)").tables["mnist_mlp"]
 
 
+def test_a_cell_that_did_not_run_takes_its_runs_setting_from_another_machine(tmp_path):
+    # a cluster run: one run id on every machine; host-b was lost before its cell ended
+    used = {**MNIST_MLP, "epochs": 20, "train_samples": 60_000, "batch_size": 128}
+    ran = make_result("torch", used, machine="host-a", run_id="r1")
+    lost = make_result("torch", MNIST_MLP, machine="host-b", run_id="r1", status="failed")
+    write_result(tmp_path / "a", ran)
+    write_result(tmp_path / "b", dataclasses.replace(lost, workload_info={}))
+    assert [c.label for c in data.load([tmp_path]).columns("mnist_mlp")] == [A, B]
+
+
 def test_a_workload_that_never_ran_says_why_once(tmp_path):
     reason = "dataset 'mnist' is not on this machine: put mnist.npz in ~/.keras/datasets"
     for backend in ("tensorflow", "torch", "jax"):
