@@ -196,7 +196,7 @@ def test_every_cell_runs_on_every_machine_and_the_report_has_a_column_each(machi
     assert "cpu · a" in text and "cpu · b" in text
 
 
-def test_a_cluster_cell_gets_the_local_environment_not_daskss(processes, scheduler, tmp_path):
+def test_a_cluster_cell_gets_the_local_environment_not_dasks(processes, scheduler, tmp_path):
     # Dask's own worker command with its nanny, which sets OMP_NUM_THREADS=1 and more
     env = environment(BENCHBENCH_TEST_MARK="plain-dask")
     cmd = [sys.executable, "-m", "distributed.cli.dask_worker", scheduler, "--name", "plain"]

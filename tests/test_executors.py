@@ -254,3 +254,18 @@ def test_a_cell_process_dies_with_the_thread_that_started_it():
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        (["--python", "fake=/bin/sh"], "--python names interpreters of this machine"),
+        (["--machine", "box"], "with --cluster each worker's name is its machine"),
+    ],
+)
+def test_local_only_options_are_refused_with_cluster(capsys, tmp_path, option, words):
+    from benchbench.cli import main
+
+    args = ["run", "--cluster", "tcp://127.0.0.1:1", "--backend", "numpy", *option]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    assert words in capsys.readouterr().err and not (tmp_path / "out").exists()

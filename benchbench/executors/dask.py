@@ -113,8 +113,9 @@ def gather_facts(
         try:
             facts[name] = future.result(timeout=FACTS_TIMEOUT)
         except Exception as exc:
+            said = " ".join(str(exc).split())
             raise BenchbenchError(
-                f"machine {name!r} did not answer the head ({type(exc).__name__}: {exc}); the "
+                f"machine {name!r} did not answer the head ({type(exc).__name__}: {said}); the "
                 "scheduler and every worker must import the head's benchbench (start them "
                 "from its environment: see README, 'Run on a cluster')"
             ) from exc
