@@ -269,3 +269,13 @@ def test_local_only_options_are_refused_with_cluster(capsys, tmp_path, option, w
     args = ["run", "--cluster", "tcp://127.0.0.1:1", "--backend", "numpy", *option]
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
     assert words in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_a_cluster_run_is_not_resumed_as_a_local_one(capsys, tmp_path):
+    from benchbench.cli import main
+
+    run_dir = runner.new_run_dir(tmp_path, "a")
+    runner.write_manifest(run_dir, manifest_for(run_dir))
+    assert main(["run", "--resume", "--out", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "machine 'a''s part of a cluster run" in err and "--cluster SCHEDULER_ADDRESS" in err

@@ -254,6 +254,12 @@ def start(args: argparse.Namespace, pythons: dict[str, str], machine: str):
             manifest = read_manifest(run_dir)
         except (OSError, ValueError, TypeError) as exc:
             raise BenchbenchError(f"--resume: cannot read {run_dir}/manifest.json: {exc}") from exc
+        if manifest.options.get("cluster"):
+            raise BenchbenchError(
+                f"--resume: {run_dir} is machine {manifest.machine!r}'s part of a cluster run; "
+                "resume it on its machine with: python -m benchbench run --cluster "
+                f"SCHEDULER_ADDRESS --resume --out {run_dir}"
+            )
         manifest = dataclasses.replace(
             manifest, interrupted=False, resumed_at=[*manifest.resumed_at, runner.now()]
         )

@@ -68,11 +68,14 @@ def run(args: argparse.Namespace) -> int:
         )
     options = None if args.resume else run_command.build_options(args, {})
     client = dask_executor.connect(args.cluster, args.connect_timeout or 0.1)
-    logging.getLogger("distributed").setLevel(logging.ERROR)  # its notices would break lines
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # its notices would break the progress lines
     try:
         return run_on(client, args, options)
     finally:
         client.close()
+        logger.setLevel(level)
 
 
 def run_on(client, args: argparse.Namespace, options: planner.RunOptions | None) -> int:

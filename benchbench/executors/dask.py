@@ -14,6 +14,7 @@ Distributed is imported only here and in `executors.dask_worker`, only for a clu
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import queue
 import time
@@ -209,7 +210,8 @@ class DaskExecutor:
             self.client.cancel(futures)
 
     def close(self) -> None:
-        self.client.unsubscribe_topic(remote.PROGRESS_TOPIC)
+        with contextlib.suppress(Exception):  # a client that lost its scheduler may refuse
+            self.client.unsubscribe_topic(remote.PROGRESS_TOPIC)
 
     def _progress(self, on_progress: Callable[[str, dict], None]) -> None:
         latest = {}
