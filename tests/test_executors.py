@@ -243,6 +243,8 @@ def spawn_from_a_thread(die_with_parent: bool) -> subprocess.Popen:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+# a preexec_fn means fork: JAX, if an earlier test imported it here, warns about that
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
 def test_a_cell_process_dies_with_the_thread_that_started_it():
     dies, lives = spawn_from_a_thread(True), spawn_from_a_thread(False)
     try:
