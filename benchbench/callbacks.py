@@ -22,10 +22,18 @@ class Callback:
     def on_train_end(self, logs: dict) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict) -> None: ...
     def on_epoch_end(self, epoch: int, logs: dict) -> None: ...
-    def on_train_batch_begin(self, batch: int, logs: dict) -> None: ...
-    def on_train_batch_end(self, batch: int, logs: dict) -> None: ...
     def on_validation_begin(self, epoch: int, logs: dict) -> None: ...
     def on_validation_end(self, epoch: int, logs: dict) -> None: ...
+
+    # Keras 2 names the batch hooks both ways; a callback may override either
+    def on_batch_begin(self, batch: int, logs: dict) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict) -> None: ...
+
+    def on_train_batch_begin(self, batch: int, logs: dict) -> None:
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict) -> None:
+        self.on_batch_end(batch, logs)
 
 
 class CallbackList:
@@ -107,3 +115,29 @@ class ProgbarLogger(Callback):
         else:
             self.stream.write(f"{self.steps}/{self.steps} - {elapsed:.0f}s - {_fmt_logs(logs)}\n")
         self.stream.flush()
+
+
+# Keras 2's ready-made callbacks live beside these (imported last: they subclass Callback)
+from benchbench.callbacks_keras2 import (  # noqa: E402
+    CSVLogger,
+    EarlyStopping,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
+
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]

@@ -8,6 +8,7 @@ dimension. Mistakes are reported when the model is built, naming the layer and t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -55,6 +56,33 @@ class Layer:
     activation = "linear"
     merges = False  # True for layers that take a list of inputs (Add, Concatenate)
     uses_rng = False  # True for layers that draw random numbers in training (Dropout)
+
+    def __init_subclass__(cls, **kwargs):
+        # every layer remembers the arguments it was made with (its config, for model.save)
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def recording_init(self, *args, **kw):
+            if "_init_args" not in self.__dict__:  # the outermost __init__ of the call
+                self._init_args = (args, dict(kw))
+            init(self, *args, **kw)
+
+        cls.__init__ = recording_init
+
+    def get_config(self) -> dict:
+        """``{'class_name', 'args', 'kwargs'}``: the constructor call that makes this layer
+        again (with its name), JSON-serialisable; see `benchbench.saving`."""
+        from benchbench.layer_config import serialize
+
+        args, kwargs = getattr(self, "_init_args", ((), {}))
+        return {
+            "class_name": type(self).__name__,
+            "args": serialize(list(args), self),
+            "kwargs": serialize({**kwargs, "name": self.name}, self),
+        }
 
     def __init__(self, **kwargs):
         unknown = sorted(set(kwargs) - set(self._allowed))

@@ -4,6 +4,11 @@ Each loss is ``loss(K, y_true, y_pred, from_logits) -> scalar`` (mean over the b
 model's last layer is a softmax or sigmoid, the model hands the pre-activation logits here with
 ``from_logits=True``, which is the numerically stable form; otherwise probabilities are clipped
 to ``[EPSILON, 1 - EPSILON]`` as Keras does.
+
+Keras 2 code may pass these functions instead of their names, and its own loss or metric
+functions ``fn(y_true, y_pred)`` written with ``benchbench.backend`` ops (``K.mean(...)``): they
+run on the model's backend through `benchbench.backend.using`, and their per-sample values are
+averaged, as Keras does.
 """
 
 from __future__ import annotations
@@ -68,10 +73,36 @@ LOSSES: dict[str, Callable] = {
 ALIASES = {"mse": "mean_squared_error"}
 
 
-def get(name: str) -> tuple[str, Callable]:
-    """Returns ``(canonical_name, loss_fn)``; raises `UnknownNameError` listing the losses."""
+def _named(fn: Callable, table: dict[str, Callable]) -> str | None:
+    return next((name for name, known in table.items() if known is fn), None)
+
+
+def custom(fn: Callable) -> Callable:
+    """A Keras 2 ``fn(y_true, y_pred)`` as ``loss(K, y_true, y_pred, from_logits)``: run with
+    ``K.<op>`` dispatching to the model's backend, and averaged over the batch."""
+    from benchbench import backend
+
+    def loss(K, y_true, y_pred, from_logits=False):
+        with backend.using(K):
+            return K.mean(fn(y_true, y_pred))
+
+    loss.__name__ = getattr(fn, "__name__", "custom")
+    return loss
+
+
+def get(name: str | Callable) -> tuple[str, Callable]:
+    """Returns ``(canonical_name, loss_fn)`` for a loss name, one of this module's loss functions
+    or a Keras 2 ``fn(y_true, y_pred)``; raises `UnknownNameError` listing the losses."""
+    if callable(name):
+        known = _named(name, LOSSES)
+        if known:
+            return known, LOSSES[known]
+        return getattr(name, "__name__", "custom_loss"), custom(name)
     if not isinstance(name, str):
-        raise TypeError(f"loss must be a loss name (str), got {type(name).__name__}")
+        raise TypeError(
+            f"loss must be a loss name or a function, got {type(name).__name__}; valid names: "
+            f"{', '.join([*LOSSES, *ALIASES])}"
+        )
     canonical = ALIASES.get(name, name)
     if canonical not in LOSSES:
         raise UnknownNameError("loss", name, list(LOSSES) + list(ALIASES))
@@ -105,14 +136,44 @@ def accuracy_for(loss_name: str) -> Callable:
 
 
 METRICS = ("accuracy", "acc")
+#: Metric functions by name (Keras 2's ``keras.metrics``), besides the losses.
+METRIC_FUNCTIONS: dict[str, Callable] = {
+    f.__name__: f for f in (categorical_accuracy, sparse_categorical_accuracy, binary_accuracy)
+}
 
 
-def check_metrics(metrics) -> str | None:
-    """Validates ``compile(metrics=...)``; returns the accuracy key as given, or None."""
-    if isinstance(metrics, str):
+def takes_logits(fn: Callable) -> bool:
+    """Whether a loss or metric function handles ``from_logits=True`` (the others are given
+    probabilities)."""
+    return fn in METRIC_FUNCTIONS.values() or _named(fn, LOSSES) in LOGIT_ACTIVATION
+
+
+def get_metric(metrics, loss_name: str) -> tuple[str | None, Callable | None]:
+    """Validates ``compile(metrics=...)``: ``(the key its value is logged under, the metric
+    function)``, or ``(None, None)`` without a metric.
+
+    'accuracy' and 'acc' are Keras's accuracy for the loss (categorical, sparse or binary); a
+    function may be one of `METRIC_FUNCTIONS` or of the losses, or a Keras 2
+    ``fn(y_true, y_pred)``. benchbench computes one metric per model.
+    """
+    if isinstance(metrics, str) or callable(metrics):
         raise TypeError(f"metrics must be a list such as ['accuracy'], got {metrics!r}")
     metrics = list(metrics or [])
-    for m in metrics:
-        if m not in METRICS:
-            raise UnknownNameError("metric", m, METRICS)
-    return metrics[0] if metrics else None
+    if len(metrics) > 1:
+        raise ValueError(
+            f"benchbench computes one metric per model, got {len(metrics)}: {metrics!r}; keep "
+            "one (e.g. ['accuracy'])"
+        )
+    if not metrics:
+        return None, None
+    (metric,) = metrics
+    if isinstance(metric, str):
+        if metric not in METRICS:
+            raise UnknownNameError("metric", metric, [*METRICS, *METRIC_FUNCTIONS])
+        return metric, accuracy_for(loss_name)
+    if not callable(metric):
+        raise TypeError(f"a metric is a name or a function, got {type(metric).__name__}")
+    known = _named(metric, METRIC_FUNCTIONS) or _named(metric, LOSSES)
+    if known:
+        return known, METRIC_FUNCTIONS.get(known) or LOSSES[known]
+    return getattr(metric, "__name__", "metric"), custom(metric)

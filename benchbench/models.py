@@ -175,6 +175,16 @@ class Model(TrainingMixin):
             return [self.backend.get_value(v) for v in self._vars]
         return [w.copy() for w in self._weights]
 
+    def layer_weights(self) -> list[tuple[Layer, list[tuple[str, np.ndarray]]]]:
+        """Each layer, in model order, with its weights' full names ('dense_1/kernel') and
+        values."""
+        weights = self.get_weights()
+        found = []
+        for layer in self.layers:
+            own = self._slices[layer]
+            found.append((layer, list(zip(self._weight_names[own], weights[own], strict=True))))
+        return found
+
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Sets every weight from NumPy arrays in Keras's layout and order."""
         self._require_built("set_weights")
@@ -243,7 +253,7 @@ class Model(TrainingMixin):
     def compile(
         self,
         optimizer="rmsprop",
-        loss: str = "categorical_crossentropy",
+        loss="categorical_crossentropy",
         metrics: Sequence[str] | None = None,
         backend=None,
         device: str | None = None,
@@ -252,8 +262,8 @@ class Model(TrainingMixin):
 
         Args:
             optimizer: an optimizer instance (explicit arguments) or a name (Keras defaults).
-            loss: a loss name.
-            metrics: ``['accuracy']`` or None.
+            loss: a loss name or function (see `benchbench.losses`).
+            metrics: ``['accuracy']``, one metric function, or None.
             backend: a backend name or instance; default: `registry.default_backend()`.
             device: 'cpu' or 'gpu' when `backend` is a name.
 
@@ -262,7 +272,7 @@ class Model(TrainingMixin):
         """
         self.optimizer = optimizers_mod.get(optimizer)
         self.loss_name, self._loss_fn = losses.get(loss)
-        self.metric_name = losses.check_metrics(metrics)
+        self.metric_name, self._metric_fn = losses.get_metric(metrics, self.loss_name)
         if isinstance(backend, str):
             backend = registry.get_backend(backend, device=device or "cpu", seed=self.seed)
         self.backend = backend or registry.default_backend()
@@ -284,9 +294,51 @@ class Model(TrainingMixin):
     def _ensure_built(self, x: np.ndarray) -> None:
         self._require_built("fit")
 
+    # -- saving (Keras 2's HDF5 files; see benchbench.saving) ------------------------------------
+
+    def get_config(self) -> dict:
+        """The architecture as JSON (see `benchbench.saving.model_config`)."""
+        from benchbench import saving
+
+        return saving.model_config(self)
+
+    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Keras 2's ``model.save``: architecture, weights and training config in HDF5."""
+        from benchbench import saving
+
+        _may_write(filepath, overwrite)
+        saving.save(self, filepath, include_optimizer)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        """Keras 2's ``save_weights``: the weights alone, in Keras 2's HDF5 layout."""
+        from benchbench import saving
+
+        _may_write(filepath, overwrite)
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath, by_name: bool = False) -> None:
+        """Keras 2's ``load_weights`` from a file of `save_weights` or `save` (or Keras 2's)."""
+        from benchbench import saving
+
+        saving.load_weights(self, filepath, by_name)
+
     def _logits_fused(self) -> bool:
         wanted = losses.LOGIT_ACTIVATION.get(self.loss_name)
         return wanted is not None and self._nodes[-1][0].activation == wanted
+
+
+def _may_write(filepath, overwrite: bool) -> None:
+    import os
+
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
+
+
+def load_model(filepath, compile: bool = True, backend=None) -> Model:  # noqa: A002
+    """Keras 2's ``keras.models.load_model`` for files written by `Model.save`."""
+    from benchbench import saving
+
+    return saving.load_model(filepath, compile, backend)
 
 
 class Sequential(Model):

@@ -61,6 +61,7 @@ class RunOptions:
     pythons: dict = dataclasses.field(default_factory=dict)
     budget: float | None = None
     quiet_wait: float | None = None
+    workload_files: dict = dataclasses.field(default_factory=dict)  # name -> a user's file
 
 
 def resolve(
@@ -111,6 +112,7 @@ def plan(options: RunOptions) -> list[CellSpec]:
             timeout=options.timeout,
             verbose=options.verbose,
             quiet_wait=options.quiet_wait,
+            workload_file=options.workload_files.get(workload),
         )
         for repeat in range(options.repeats)
         for workload in options.workloads

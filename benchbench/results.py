@@ -31,8 +31,8 @@ from typing import Any
 
 from benchbench.interference import Interference, is_unstable
 
-# Re-exported: the metrics were defined here before `benchbench.metrics` existed.
-from benchbench.metrics import METRICS, Metric, median, percentile  # noqa: F401
+# Re-exported: the measures were defined here before `benchbench.measures` existed.
+from benchbench.measures import METRICS, Metric, median, percentile  # noqa: F401
 
 SCHEMA_VERSION = 2
 #: Versions this benchbench reads (older ones lack the fields added since; see above).
@@ -62,6 +62,7 @@ class CellSpec:
     seed: int = 0
     timeout: float | None = None
     verbose: bool = False
+    workload_file: str | None = None  # a user's workload file, run by path
     quiet_wait: float | None = None
 
     @property

@@ -257,7 +257,10 @@ def run_cell(spec: CellSpec, progress_path: str | None = None, fit_verbose: int 
             "scope": "backend",
             "reason": info["reason"] or f"{type(exc).__name__}: {exc}",
         }
-    workload = workloads.get(spec.workload)
+    if spec.workload_file:
+        workload = workloads.load_file(spec.workload_file)
+    else:
+        workload = workloads.get(spec.workload)
     progress.write(phase="loading data")
     try:
         payload = train(spec, backend, workload, progress, fit_verbose)

@@ -2,18 +2,38 @@
 
 A workload file defines ``WORKLOAD = Workload(...)``; adding a file adds a workload, found by
 `discover`. Builders use only the model layer, so a workload runs unchanged on every backend.
+
+A user's own file runs by path (``run --workload path/to/my_model.py``, `load_file`): either a
+file like the package's, defining ``WORKLOAD = Workload(...)``, or a Keras-2-style module::
+
+    def build():                      # required: a model with its input shape (not compiled)
+        return Sequential([...])
+    OPTIMIZER = RMSprop(...)          # required: an optimizer instance or name
+    LOSS = "categorical_crossentropy" # required: a loss name
+    DATASET = "mnist"                 # required, unless the module defines data() (below)
+    BATCH_SIZE = 128                  # optional (32)
+    EPOCHS = 20                       # optional: the default profile's epochs (10)
+    QUICK_EPOCHS = 1                  # optional: --quick's epochs (1)
+    NAME = "my_model"                 # optional: the file's stem
+    def data(quick, synthetic, seed): # optional: returns benchbench.datasets.Prepared
+
+The input shape, the number of classes and the parameter count come from the built model.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
+import importlib.util
 import os
 import pkgutil
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from benchbench.errors import UnknownNameError
+from benchbench.errors import BenchbenchError, UnknownNameError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,3 +154,98 @@ def get(name: str) -> Workload:
     if name not in available:
         raise UnknownNameError("workload", name, available)
     return available[name]
+
+
+# -- a user's own workload file -----------------------------------------------------------------
+
+
+class WorkloadFileError(BenchbenchError):
+    """A workload file that cannot be loaded; the message names the file and the problem."""
+
+
+def is_file(text: str) -> bool:
+    """Whether ``--workload`` names a file (ends in .py or has a directory) rather than a name."""
+    return text.endswith(".py") or os.sep in text or "/" in text
+
+
+def load_file(path: str | os.PathLike) -> Workload:
+    """The workload a file defines (see the module's docstring for the two forms).
+
+    Raises:
+        WorkloadFileError: the file is missing, fails to import, or defines neither form.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WorkloadFileError(f"workload file {path}: no such file")
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    module_name = f"benchbench_user_workload_{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise WorkloadFileError(f"workload file {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the user's code: any error is reported with the file
+        del sys.modules[module_name]
+        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) else ""
+        raise WorkloadFileError(
+            f"workload file {path}: importing it failed{where}: {type(exc).__name__}: {exc}"
+        ) from None
+    found = getattr(module, "WORKLOAD", None)
+    if found is not None:
+        if not isinstance(found, Workload):
+            raise WorkloadFileError(
+                f"workload file {path}: WORKLOAD is a {type(found).__name__}, expected a "
+                "benchbench.workloads.Workload"
+            )
+        return found
+    return _from_keras_style(path, module)
+
+
+def _from_keras_style(path: Path, module) -> Workload:
+    from benchbench import optimizers
+
+    missing = [n for n in ("build", "OPTIMIZER", "LOSS") if not hasattr(module, n)]
+    if not hasattr(module, "DATASET") and not hasattr(module, "data"):
+        missing.append("DATASET (or a data() function)")
+    if missing:
+        raise WorkloadFileError(
+            f"workload file {path}: defines neither WORKLOAD = Workload(...) nor the Keras-2 "
+            f"form; missing {', '.join(missing)} (see benchbench.workloads)"
+        )
+    try:
+        model = module.build()
+        model.count_params()  # a model without an input shape cannot be timed
+        optimizer = optimizers.get(module.OPTIMIZER)
+    except Exception as exc:  # the user's code again
+        raise WorkloadFileError(
+            f"workload file {path}: build() or OPTIMIZER failed: {type(exc).__name__}: {exc}"
+        ) from None
+    epochs = int(getattr(module, "EPOCHS", 10))
+    doc = (module.__doc__ or "").strip().splitlines()
+    return Workload(
+        name=str(getattr(module, "NAME", path.stem)),
+        description=doc[0] if doc else f"user workload from {path.name}",
+        dataset=str(getattr(module, "DATASET", "custom")),
+        input_shape=tuple(model.input.shape),
+        num_classes=int(model.output.shape[-1]),
+        build=module.build,
+        optimizer=lambda: optimizer,
+        loss=module.LOSS,
+        batch_size=int(getattr(module, "BATCH_SIZE", 32)),
+        default=Profile(epochs=epochs),
+        quick=Profile(epochs=int(getattr(module, "QUICK_EPOCHS", 1))),
+        params=model.count_params(),
+        options={"file": str(path)},
+        data=getattr(module, "data", None),
+    )
+
+
+def name_of_file(path: str | os.PathLike) -> str:
+    """The name a workload file's cells run under: its workload's name, or the file's stem when
+    it cannot be loaded (its cells then fail with the reason, and the others run)."""
+    try:
+        return load_file(path).name
+    except WorkloadFileError:
+        return Path(path).stem

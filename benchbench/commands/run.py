@@ -79,8 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workload",
         default="all",
-        metavar="all|NAME[,NAME...]",
-        help="workloads to run (default: all; those without data are skipped)",
+        metavar="all|NAME|FILE.py[,...]",
+        help="workloads to run, by name or a workload file's path (default: all; those "
+        "without data are skipped)",
     )
     parser.add_argument(
         "--device",
@@ -210,10 +211,27 @@ def parse_pythons(items: list[str]) -> dict[str, str]:
     return pythons
 
 
+def workload_choice(text: str, known: list[str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """--workload's names and files: the workloads to run, and each file's path by its name."""
+    files = {}
+    names = []
+    for item in (i.strip() for i in text.split(",")):
+        if not workloads.is_file(item):
+            names.append(item)
+            continue
+        if not os.path.isfile(item):
+            raise BenchbenchError(f"--workload {item}: no such workload file")
+        name = workloads.name_of_file(item)
+        files[name] = os.path.abspath(item)
+    chosen = planner.resolve(",".join(names), known, "workload") if names else ()
+    return tuple(dict.fromkeys([*chosen, *files])), files
+
+
 def build_options(args: argparse.Namespace, pythons: dict[str, str]) -> planner.RunOptions:
     known = workloads.discover()
     if not known:
         raise BenchbenchError("no workloads found: the 'workloads' package defines none")
+    chosen, files = workload_choice(args.workload, list(known))
     devices = planner.DEVICES if args.device == "all" else (args.device,)
     return planner.RunOptions(
         backends=planner.resolve(
@@ -222,7 +240,8 @@ def build_options(args: argparse.Namespace, pythons: dict[str, str]) -> planner.
             "backend",
             {"all": registry.backend_names(), "refs": registry.lane_names()},
         ),
-        workloads=planner.resolve(args.workload, list(known), "workload"),
+        workloads=chosen,
+        workload_files=files,
         devices=devices,
         repeats=args.repeats or planner.AUTO_REPEATS,
         epochs=args.epochs,

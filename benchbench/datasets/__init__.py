@@ -24,7 +24,7 @@ import dataclasses
 
 import numpy as np
 
-from benchbench.datasets import cifar10, digits, files, mnist, mnist1d
+from benchbench.datasets import cifar10, digits, files, imdb, mnist, mnist1d
 from benchbench.datasets.base import DatasetInfo
 from benchbench.datasets.files import (
     CACHE_ENV,
@@ -54,6 +54,7 @@ __all__ = [
     "data_dirs",
     "fetch",
     "files",
+    "imdb",
     "prepare",
     "verify",
 ]

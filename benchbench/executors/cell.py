@@ -134,7 +134,7 @@ class CellRunner:
         for key in self.skip_keys(spec):
             if key in self.known_skips:
                 return self.result(spec, *self.known_skips[key])
-        if not spec.synthetic:
+        if not spec.synthetic and not spec.workload_file:  # a user's file: its worker checks
             ok, reason = dataset_availability(self.workloads.get(spec.workload))
             if not ok:
                 self.known_skips[("data", spec.workload, False)] = ("skipped", reason)
