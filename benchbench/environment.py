@@ -95,6 +95,15 @@ def code_identity() -> dict:
     return {"version": benchbench.__version__, "commit": git["commit"], "changes": changes}
 
 
+def file_digest(path: str) -> str:
+    """A short hash of a file's bytes, or '' if it cannot be read (a workload file that a
+    cluster machine must hold as the head does)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return ""
+
+
 def blas() -> dict:
     """The BLAS NumPy was built against (name and version), or {} if NumPy cannot say."""
     try:

@@ -281,3 +281,26 @@ def test_a_cluster_run_is_not_resumed_as_a_local_one(capsys, tmp_path):
     assert main(["run", "--resume", "--out", str(run_dir)]) == 2
     err = capsys.readouterr().err
     assert "machine 'a''s part of a cluster run" in err and "--cluster SCHEDULER_ADDRESS" in err
+
+
+def test_a_machine_without_the_runs_workload_file_is_refused(monkeypatch, tmp_path):
+    from benchbench.executors import dask as dask_executor
+
+    head = {"version": "1.0", "commit": "", "changes": ""}
+    monkeypatch.setattr(environment, "code_identity", lambda: head)
+    mine = tmp_path / "mine.py"
+    mine.write_text("WORKLOAD = None\n")
+    digest = environment.file_digest(str(mine))
+    assert digest and environment.file_digest(str(tmp_path / "nope.py")) == ""
+    same = {"identity": head, "files": {str(mine): digest}}
+    dask_executor.check_identity({"a": same})
+    facts = {
+        "a": same,
+        "b": {"identity": head, "files": {str(mine): ""}},
+        "c": {"identity": head, "files": {str(mine): "0" * 12}},
+    }
+    with pytest.raises(BenchbenchError) as caught:
+        dask_executor.check_identity(facts)
+    message = str(caught.value)
+    assert f"b: {mine} is missing" in message and f"c: {mine} differs" in message
+    assert "a:" not in message

@@ -117,7 +117,9 @@ def start(client, connected: dict, args, options: planner.RunOptions):
 
     names = select(args.machines, list(connected), args.cluster)
     chosen = {name: connected[name] for name in names}
-    dask_executor.check_identity(dask_executor.gather_facts(client, chosen, None, measure=False))
+    files = tuple(options.workload_files.values())
+    checked = dask_executor.gather_facts(client, chosen, None, measure=False, files=files)
+    dask_executor.check_identity(checked)
     facts = dask_executor.gather_facts(client, chosen, args.threads, measure=True)
     dirs = runner.new_run_dirs(Path(args.out), names)
     argv = ["benchbench", *sys.argv[1:]]
@@ -168,10 +170,6 @@ def resume(client, connected: dict, args):
             f"{args.cluster}; start their workers: python -m benchbench worker "
             f"{args.cluster} --machine NAME"
         )
-    facts = dask_executor.gather_facts(
-        client, {n: connected[n] for n in names}, None, measure=False
-    )
-    dask_executor.check_identity(facts)
     manifests = {}
     for name in names:
         try:
@@ -180,6 +178,12 @@ def resume(client, connected: dict, args):
             raise BenchbenchError(
                 f"--resume: cannot read {dirs[name]}/manifest.json: {exc}"
             ) from exc
+        manifests[name] = manifest
+    files = {s.workload_file for m in manifests.values() for s in m.specs() if s.workload_file}
+    chosen = {n: connected[n] for n in names}
+    facts = dask_executor.gather_facts(client, chosen, None, measure=False, files=tuple(files))
+    dask_executor.check_identity(facts)
+    for name, manifest in manifests.items():
         manifests[name] = dataclasses.replace(
             manifest, interrupted=False, resumed_at=[*manifest.resumed_at, runner.now()]
         )

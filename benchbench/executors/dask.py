@@ -95,7 +95,11 @@ def connected_machines(client) -> dict[str, Machine]:
 
 
 def gather_facts(
-    client, machines: dict[str, Machine], threads: int | None, measure: bool
+    client,
+    machines: dict[str, Machine],
+    threads: int | None,
+    measure: bool,
+    files: tuple[str, ...] = (),
 ) -> dict[str, dict]:
     """`dask_worker.machine_facts` of every machine, run as a cell would be (pinned, one at a
     time on the machine). Raises `BenchbenchError` when a machine cannot answer."""
@@ -104,6 +108,7 @@ def gather_facts(
             remote.machine_facts,
             threads,
             measure,
+            tuple(files),
             key=f"benchbench-facts-{name}-{uuid.uuid4().hex[:8]}",
             **placement(machine),
         )
@@ -124,8 +129,9 @@ def gather_facts(
 
 
 def check_identity(facts: dict[str, dict]) -> None:
-    """Refuses machines whose benchbench is not the head's: another version, commit or
-    uncommitted change. Raises `BenchbenchError` naming each with what differs."""
+    """Refuses machines whose benchbench is not the head's (another version, commit or
+    uncommitted change), or whose copy of a workload file of the run is missing or differs.
+    Raises `BenchbenchError` naming each with what differs."""
     head = environment.code_identity()
     wrong = [
         f"{name}: {describe_identity(f['identity'])}"
@@ -139,6 +145,18 @@ def check_identity(facts: dict[str, dict]) -> None:
             + ". A cell must run the head's code: update those machines (same version and "
             "commit, no other changes), restart their workers, or leave them out with "
             "--machines"
+        )
+    files = [
+        f"{name}: {path} {'differs' if digest else 'is missing'}"
+        for name, f in facts.items()
+        for path, digest in f.get("files", {}).items()
+        if digest != environment.file_digest(path)
+    ]
+    if files:
+        raise BenchbenchError(
+            "refused: a workload file must be at the same path, with the same contents, on "
+            "every machine (" + "; ".join(files) + "); copy it there, or leave those "
+            "machines out with --machines"
         )
 
 

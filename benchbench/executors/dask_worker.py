@@ -210,11 +210,12 @@ def base_environment() -> dict[str, str]:
     return env
 
 
-def machine_facts(threads: int | None, measure: bool) -> dict:
+def machine_facts(threads: int | None, measure: bool, files: tuple[str, ...] = ()) -> dict:
     """Task: what the head checks and records before anything runs on this machine.
 
     Returns:
-        ``identity`` (`environment.code_identity`), ``cpus`` (allowed here), ``threads``
+        ``identity`` (`environment.code_identity`), ``files`` (each of the run's workload
+        `files` -> `environment.file_digest` here), ``cpus`` (allowed here), ``threads``
         (`threads`, else ``cpus``) and, with `measure`, ``host`` (`environment.host_facts`,
         whose matmul probe uses those threads).
     """
@@ -222,6 +223,7 @@ def machine_facts(threads: int | None, measure: bool) -> dict:
     threads = threads or cpus
     return {
         "identity": environment.code_identity(),
+        "files": {path: environment.file_digest(path) for path in files},
         "cpus": cpus,
         "threads": threads,
         "host": environment.host_facts(threads=threads) if measure else {},
