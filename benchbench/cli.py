@@ -14,7 +14,7 @@ import sys
 from benchbench import __version__
 from benchbench.errors import BenchbenchError
 
-COMMANDS = ("run", "list", "report", "check", "export")
+COMMANDS = ("run", "worker", "list", "report", "check", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

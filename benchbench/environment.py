@@ -80,6 +80,30 @@ def git_commit() -> dict:
     return {"commit": commit, "dirty": dirty}
 
 
+def code_identity() -> dict:
+    """What a cluster machine must share with the head to run its cells: benchbench's
+    version, its commit ('' outside a git checkout) and a hash of the uncommitted changes to
+    its tracked files ('' when there are none)."""
+    import benchbench
+
+    git = git_commit()
+    changes = ""
+    if git["dirty"]:
+        root = Path(__file__).resolve().parent.parent
+        diff = _run(["git", "diff", "HEAD", "--no-ext-diff", "--no-color"], cwd=root)
+        changes = hashlib.sha256(diff.encode()).hexdigest()[:12]
+    return {"version": benchbench.__version__, "commit": git["commit"], "changes": changes}
+
+
+def file_digest(path: str) -> str:
+    """A short hash of a file's bytes, or '' if it cannot be read (a workload file that a
+    cluster machine must hold as the head does)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return ""
+
+
 def blas() -> dict:
     """The BLAS NumPy was built against (name and version), or {} if NumPy cannot say."""
     try:
@@ -136,7 +160,8 @@ def _best_matmul_time(a, b, budget: float) -> float:
 def _blas_threads(threads: int | None) -> Iterator[int | None]:
     """Caps BLAS threads with threadpoolctl; yields the cap applied, or None."""
     try:
-        from threadpoolctl import threadpool_limits
+        with _environ_unchanged():  # threadpoolctl sets KMP_DUPLICATE_LIB_OK when imported
+            from threadpoolctl import threadpool_limits
     except ImportError:
         threads = None
     if not threads:
@@ -144,6 +169,20 @@ def _blas_threads(threads: int | None) -> Iterator[int | None]:
         return
     with threadpool_limits(limits=threads, user_api="blas"):
         yield threads
+
+
+@contextlib.contextmanager
+def _environ_unchanged() -> Iterator[None]:
+    """Undoes what an import does to ``os.environ``: the probes of `host_facts` run in the
+    process that starts the cells' workers (the runner, a cluster worker), and a worker's
+    environment must not depend on which probe ran before it."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in set(os.environ) - set(before):
+            del os.environ[name]
+        os.environ.update(before)
 
 
 def host_facts(threads: int | None = None) -> dict:

@@ -4,6 +4,11 @@
 the spec as a JSON file, drains its stdout and stderr on threads into bounded buffers, polls
 its progress file, kills its whole process group on timeout or Ctrl-C, and returns what it left:
 exit status, result payload, output tails. Nothing here imports a framework.
+
+The worker's environment follows one set of rules wherever it starts (`worker_env`): on a
+cluster machine it starts from the environment its Dask worker was launched with, less what
+Dask's nanny adds (`benchbench.executors.dask_worker`), and then gets exactly the variables a
+local run sets.
 """
 
 from __future__ import annotations
@@ -108,12 +113,20 @@ def _echo(stream):
     return getattr(stream, "buffer", None)
 
 
-def execute(spec: CellSpec, python: str, env: dict[str, str], on_poll=None) -> WorkerOutcome:
+def execute(
+    spec: CellSpec,
+    python: str,
+    env: dict[str, str],
+    on_poll=None,
+    die_with_parent: bool = False,
+) -> WorkerOutcome:
     """Runs one worker process for `spec` and collects what it left behind.
 
     With ``spec.verbose`` the worker's output is streamed through (a Keras progress bar on a
-    terminal, one line per epoch otherwise). On Ctrl-C (KeyboardInterrupt) the worker's
-    process group is killed before re-raising.
+    terminal, one line per epoch otherwise). On Ctrl-C (KeyboardInterrupt), or any exception
+    raised by `on_poll` (which is how a cluster cell is cancelled), the worker's process group
+    is killed before re-raising. With `die_with_parent` the kernel also kills the worker if
+    the process that started it dies (Linux; see `spawn`).
     """
     fit_verbose = (1 if sys.stdout.isatty() else 2) if spec.verbose else 0
     with tempfile.TemporaryDirectory(prefix="benchbench-cell-") as tmp:
@@ -134,7 +147,7 @@ def execute(spec: CellSpec, python: str, env: dict[str, str], on_poll=None) -> W
         ]
         start = time.monotonic()
         try:
-            proc = spawn(cmd, env)
+            proc = spawn(cmd, env, die_with_parent)
         except OSError as exc:
             return WorkerOutcome(None, None, "", f"cannot start {python}: {exc}", False, 0.0)
         out = TailBuffer(proc.stdout, echo=_echo(sys.stdout) if spec.verbose else None)
@@ -163,9 +176,14 @@ def cell_timeout(spec: CellSpec) -> float | None:
     return spec.timeout + (spec.quiet_wait or 0.0)
 
 
-def spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+def spawn(cmd: list[str], env: dict[str, str], die_with_parent: bool = False) -> subprocess.Popen:
     """Starts a worker in its own session (so a timeout can kill its whole process group),
-    with no stdin and both output streams piped to the parent."""
+    with no stdin and both output streams piped to the parent.
+
+    With `die_with_parent` the kernel SIGKILLs the worker when the thread that started it
+    exits (Linux's ``PR_SET_PDEATHSIG``): a worker in its own session would otherwise outlive
+    a cluster worker that is killed, and go on using the machine's CPUs unseen.
+    """
     return subprocess.Popen(
         cmd,
         stdin=subprocess.DEVNULL,
@@ -173,13 +191,46 @@ def spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         env=env,
         start_new_session=True,
+        preexec_fn=_parent_death_signal() if die_with_parent else None,
     )
 
 
-def worker_env(spec: CellSpec) -> dict[str, str]:
+PR_SET_PDEATHSIG = 1
+
+
+def _parent_death_signal():
+    """A preexec_fn setting ``PR_SET_PDEATHSIG`` to SIGKILL, or None where there is no prctl.
+
+    The C function is looked up here, in the parent, so that the child only calls it between
+    fork and exec; a parent that died before the call is noticed through the child's new
+    parent id."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent, kill = os.getpid(), int(signal.SIGKILL)
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, kill)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
+
+
+def worker_env(spec: CellSpec, base: dict[str, str] | None = None) -> dict[str, str]:
     """The worker's environment: same threads for every backend, no GPU for CPU cells, no GPU
-    memory pre-allocation, and benchbench importable by any interpreter."""
-    env = dict(os.environ)
+    memory pre-allocation, and benchbench importable by any interpreter.
+
+    Args:
+        spec: the cell.
+        base: the environment to start from (default: this process's).
+    """
+    env = dict(os.environ if base is None else base)
     if spec.threads:
         env.update({var: str(spec.threads) for var in environment.THREAD_VARS})
     if spec.device == "cpu":

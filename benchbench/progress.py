@@ -117,6 +117,9 @@ class ProgressView:
         live: redraw one line in place; default: whether `stream` is a terminal.
     """
 
+    #: Put before the cell count: a cluster machine's name (see `MachineProgress`).
+    tag = ""
+
     def __init__(self, total: int, stream: TextIO | None = None, live: bool | None = None):
         self.total = total
         self.stream = stream or sys.stdout
@@ -125,12 +128,17 @@ class ProgressView:
         self.index = 0
         self._width = 0
 
+    def counter(self) -> str:
+        return f"[{self.tag}{self.index}/{self.total}]"
+
     def start(self, index: int, spec, remaining: int) -> None:
         """Cell `index` (1-based) begins; `remaining` cells are still to run after it."""
         self.index, self.spec, self.remaining = index, spec, remaining
         self.started = time.monotonic()
         if not self.live:
-            self._print(f"[{index}/{self.total}] {cell_label(spec)} ...")
+            self._print(f"{self.counter()} {cell_label(spec)} ...")
+        else:
+            self._show(f"{self.counter()} {cell_label(spec)}: starting")
 
     def eta(self) -> str:
         if not self.durations:
@@ -144,24 +152,115 @@ class ProgressView:
             return
         where = describe_state(state)
         elapsed = duration(time.monotonic() - self.started)
-        line = (
-            f"[{self.index}/{self.total}] {cell_label(self.spec)}: {where} "
-            f"- {elapsed} - ETA {self.eta()}"
-        )[: shutil.get_terminal_size().columns - 1]
-        self.stream.write("\r" + line.ljust(self._width))
-        self._width = len(line)
-        self.stream.flush()
+        self._show(
+            f"{self.counter()} {cell_label(self.spec)}: {where} - {elapsed} - ETA {self.eta()}"
+        )
 
     def finish(self, result, ran: bool = True) -> None:
         """The current cell ended with `result` (`ran`: a worker ran, so its time counts)."""
         if ran:
             self.durations.append(time.monotonic() - self.started)
-        text = f"[{self.index}/{self.total}] {cell_label(result.spec)}: {outcome(result)}"
+        text = f"{self.counter()} {cell_label(result.spec)}: {outcome(result)}"
         if self.live:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self._width = 0
+            self._clear()
         self._print(text)
+
+    def _show(self, line: str) -> None:
+        """Draws the live line in place."""
+        line = line[: shutil.get_terminal_size().columns - 1]
+        self.stream.write("\r" + line.ljust(self._width))
+        self._width = len(line)
+        self.stream.flush()
+
+    def _clear(self) -> None:
+        self.stream.write("\r" + " " * self._width + "\r")
+        self._width = 0
 
     def _print(self, text: str) -> None:
         self.stream.write(text + "\n")
         self.stream.flush()
+
+
+class ClusterProgress:
+    """Live progress of a run on several machines: one line per machine.
+
+    On a terminal the machines' lines are a block redrawn in place, and each finished cell is
+    printed above it; otherwise every cell prints a line when it starts and when it ends,
+    tagged with its machine (``[a 3/12] torch × digits_mlp (cpu): ok, ...``).
+
+    Args:
+        totals: machine -> cells in its plan.
+        stream: where to draw; default stdout.
+        live: redraw the block in place; default: whether `stream` is a terminal.
+    """
+
+    def __init__(
+        self, totals: dict[str, int], stream: TextIO | None = None, live: bool | None = None
+    ):
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty() if live is None else live
+        self.lines = {machine: f"{machine}: waiting" for machine in totals}
+        self.views = {m: MachineProgress(self, m, n) for m, n in totals.items()}
+        self._drawn = 0
+
+    def view(self, machine: str) -> MachineProgress:
+        return self.views[machine]
+
+    def set_line(self, machine: str, text: str) -> None:
+        self.lines[machine] = text
+        if self.live:
+            self._erase()
+            self._draw()
+
+    def print(self, text: str) -> None:
+        """A line that stays, above the live block."""
+        if self.live:
+            self._erase()
+        self.stream.write(text + "\n")
+        if self.live:
+            self._draw()
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Removes the live block (the run's summary follows)."""
+        if self.live:
+            self._erase()
+            self.stream.flush()
+
+    def _erase(self) -> None:
+        if self._drawn:
+            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")  # up N lines, clear below
+            self._drawn = 0
+
+    def _draw(self) -> None:
+        width = shutil.get_terminal_size().columns - 1
+        for line in self.lines.values():
+            self.stream.write(line[:width] + "\n")
+        self._drawn = len(self.lines)
+        self.stream.flush()
+
+
+class MachineProgress(ProgressView):
+    """One machine's progress within a `ClusterProgress` (the runner's view of the machine)."""
+
+    def __init__(self, board: ClusterProgress, machine: str, total: int):
+        super().__init__(total, stream=board.stream, live=board.live)
+        self.board, self.machine = board, machine
+        self.tag = f"{machine} "
+
+    def finish(self, result, ran: bool = True) -> None:
+        if getattr(result, "machine_lost", False):
+            line = f"{self.machine}: lost, {result.reason}"
+        else:
+            line = f"{self.machine}: {self.index}/{self.total} done"
+        self.board.lines[self.machine] = line  # drawn with the finished cell's line
+        super().finish(result, ran)
+
+    def _show(self, line: str) -> None:
+        self.board.set_line(self.machine, line)
+
+    def _clear(self) -> None:
+        pass  # the board redraws the machine's line
+
+    def _print(self, text: str) -> None:
+        self.board.print(text)

@@ -12,7 +12,9 @@ with a warning, so one bad file never hides the rest. Nothing here imports a fra
 Schema versions: 1, the first; 2 adds each cell's ``interference`` (see
 `benchbench.interference`), ``timing.epoch_time_cv``, the spec's ``quiet_wait``, and per-repeat
 seeds (``spec.seed`` is the repeat's own seed of data order and dropout). Version 1 files are read
-as cells whose interference was not measured.
+as cells whose interference was not measured. Cluster runs (``run --cluster``) add
+``machine_lost`` to version 2 files: a cell that failed because its machine left the cluster
+while it ran (older readers ignore the field; ``--resume`` runs such a cell again).
 """
 
 from __future__ import annotations
@@ -169,6 +171,7 @@ class CellResult:
     finished_at: str = ""
     wall_time: float | None = None
     interference: Interference | None = None
+    machine_lost: bool = False
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -284,7 +287,8 @@ def read_manifest(run_dir: Path) -> RunManifest:
 def finished_cells(run_dir: Path) -> dict[str, CellResult]:
     """Cell id -> result for every readable cell file of a run whose status is final.
 
-    'interrupted' cells and unreadable files do not count: `--resume` runs those again.
+    'interrupted' cells, cells whose machine was lost while they ran (``machine_lost``: the
+    cell itself did not fail) and unreadable files do not count: `--resume` runs those again.
     """
     done = {}
     for path in sorted(Path(run_dir).glob("*.json")):
@@ -294,7 +298,7 @@ def finished_cells(run_dir: Path) -> dict[str, CellResult]:
             result = read_result(path)
         except (OSError, ValueError, TypeError, KeyError):
             continue
-        if result.status != "interrupted":
+        if result.status != "interrupted" and not result.machine_lost:
             done[result.spec.cell_id] = result
     return done
 

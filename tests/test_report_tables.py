@@ -246,6 +246,25 @@ def test_a_single_repeat_is_judged_by_the_spread_of_its_epochs(tmp_path):
     assert text.startswith("1.10 (≈")  # torch's epochs spread ±25%: 1.1 is within it
 
 
+def test_cells_with_one_steady_epoch_each_make_a_report(tmp_path):
+    # two epochs: no steady range for any cell (pandas refused the empty assignment once)
+    for backend, seconds in (("torch", 1.0), ("jax", 1.1)):
+        write_result(tmp_path, make_result(backend, MNIST_MLP, epoch_time=seconds, epochs=2))
+    loaded = data.load([tmp_path])
+    assert metric_table(loaded, "mnist_mlp", SPEED).frame.at["jax", A].text.startswith("1.10")
+    assert sections.build(loaded, generated="(fixed)").tables["mnist_mlp"]
+
+
+def test_a_cell_that_did_not_run_takes_its_runs_setting_from_another_machine(tmp_path):
+    # a cluster run: one run id on every machine; host-b was lost before its cell ended
+    used = {**MNIST_MLP, "epochs": 20, "train_samples": 60_000, "batch_size": 128}
+    ran = make_result("torch", used, machine="host-a", run_id="r1")
+    lost = make_result("torch", MNIST_MLP, machine="host-b", run_id="r1", status="failed")
+    write_result(tmp_path / "a", ran)
+    write_result(tmp_path / "b", dataclasses.replace(lost, workload_info={}))
+    assert [c.label for c in data.load([tmp_path]).columns("mnist_mlp")] == [A, B]
+
+
 def test_a_workload_that_never_ran_says_why_once(tmp_path):
     reason = "dataset 'mnist' is not on this machine: put mnist.npz in ~/.keras/datasets"
     for backend in ("tensorflow", "torch", "jax"):

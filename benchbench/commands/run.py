@@ -107,6 +107,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, help="override the batch size")
     add_measurement_arguments(parser)
     add_output_arguments(parser)
+    from benchbench.commands import run_cluster
+
+    run_cluster.add_arguments(parser)
 
 
 def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
@@ -270,6 +273,12 @@ def start(args: argparse.Namespace, pythons: dict[str, str], machine: str):
             manifest = read_manifest(run_dir)
         except (OSError, ValueError, TypeError) as exc:
             raise BenchbenchError(f"--resume: cannot read {run_dir}/manifest.json: {exc}") from exc
+        if manifest.options.get("cluster"):
+            raise BenchbenchError(
+                f"--resume: {run_dir} is machine {manifest.machine!r}'s part of a cluster run; "
+                "resume it on its machine with: python -m benchbench run --cluster "
+                f"SCHEDULER_ADDRESS --resume --out {run_dir}"
+            )
         manifest = dataclasses.replace(
             manifest, interrupted=False, resumed_at=[*manifest.resumed_at, runner.now()]
         )
@@ -291,22 +300,26 @@ def start(args: argparse.Namespace, pythons: dict[str, str], machine: str):
     return run_dir, manifest
 
 
-def build_report(run_dir: Path) -> None:
-    """The report at the end of a run; a missing extra or a report bug never loses results."""
+def build_report(run_dir: Path | list[Path], output: Path | None = None) -> None:
+    """The report at the end of a run (of one run directory, or of several: a cluster run's
+    machines, into `output`); a missing extra or a report bug never loses results."""
+    sources = list(run_dir) if isinstance(run_dir, list) else [run_dir]
+    output = output or sources[0] / "report.html"
     try:
         from benchbench.report import build_report as build
 
-        path = build([run_dir], run_dir / "report.html")
+        path = build(sources, output)
     except (ImportError, BenchbenchError) as exc:
         print(
             f"report not built ({exc}); install the extra with: pip install "
-            f"'benchbench[report]', then run: python -m benchbench report {run_dir}"
+            f"'benchbench[report]', then run: python -m benchbench report "
+            f"{' '.join(map(str, sources))}"
         )
         return
     except Exception as exc:  # the results are on disk whatever the report does
         warnings.warn(
             f"building the report failed ({type(exc).__name__}: {exc}); the results "
-            f"in {run_dir} are kept",
+            f"in {', '.join(map(str, sources))} are kept",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -315,6 +328,10 @@ def build_report(run_dir: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.cluster:
+        from benchbench.commands import run_cluster
+
+        return run_cluster.run(args)
     pythons = parse_pythons(args.python)
     machine = runner.machine_name(args.machine)
     run_dir, manifest = start(args, pythons, machine)
@@ -343,8 +360,9 @@ def run(args: argparse.Namespace) -> int:
 
 def stopped(run_dir: Path, kept: str) -> int:
     """Ctrl-C: what is kept, and how to finish (130, as a shell reports SIGINT)."""
-    print(
-        f"interrupted: {kept}; finish with:\n  python -m benchbench run --resume --out {run_dir}",
-        file=sys.stderr,
-    )
+    return stopped_with(f"python -m benchbench run --resume --out {run_dir}", kept)
+
+
+def stopped_with(command: str, kept: str) -> int:
+    print(f"interrupted: {kept}; finish with:\n  {command}", file=sys.stderr)
     return 130

@@ -251,8 +251,9 @@ def aggregate(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
     frame["range_lo"], frame["range_hi"] = frame["lo"], frame["hi"]
     if metric in EPOCH_RANGED:
         single = (frame["n_ok"] == 1) & frame["inner_lo"].notna()
-        frame.loc[single, "range_lo"] = frame.loc[single, "inner_lo"]
-        frame.loc[single, "range_hi"] = frame.loc[single, "inner_hi"]
+        if single.any():  # pandas refuses an empty object-typed assignment into floats
+            frame.loc[single, "range_lo"] = frame.loc[single, "inner_lo"]
+            frame.loc[single, "range_hi"] = frame.loc[single, "inner_hi"]
         frame = frame.drop(columns=["inner_lo", "inner_hi"])
     return frame
 

@@ -16,7 +16,8 @@ SETTING_FIELDS = ("profile", "epochs", "samples", "batch_size", "threads", "synt
 def settings_of(results: list[CellResult]) -> dict[int, dict]:
     """Index of each result -> its setting: profile, epochs, training samples, batch size,
     threads, synthetic. A cell that ran reports what it used; one that did not takes the setting
-    of a cell of the same run and spec that did (else what its spec says)."""
+    of a cell of the same run and spec that did, on any machine of the run (a cluster run's
+    machines share its id), else what its spec says."""
     own = {i: _setting(r) for i, r in enumerate(results)}
     ran: dict[tuple, dict] = {}
     for i, r in enumerate(results):
@@ -31,7 +32,6 @@ def settings_of(results: list[CellResult]) -> dict[int, dict]:
 def _spec_key(r: CellResult) -> tuple:
     s = r.spec
     return (
-        r.machine,
         r.run_id,
         s.workload,
         s.device,
