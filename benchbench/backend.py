@@ -6,6 +6,8 @@ never imports a framework. An adapter is a package with the same modules as ever
 - ``core.py``: device placement, seeding, conversion to and from NumPy, synchronisation,
   variables, ``value_and_grad`` and ``evaluate`` (used by the op tests).
 - ``nn.py``: the tensor ops listed in `OPS`, as plain functions of backend tensors.
+- ``rnn.py``: the loop over time, `RNN_OPS`, and any of the fused recurrent ops of
+  `FUSED_RNN_OPS` the framework has a kernel for (see "Recurrent layers" below).
 - ``trainer.py``: the compiled train step and predict step.
 - ``__init__.py``: ``probe() -> BackendInfo`` (cheap, never raises) and ``Backend`` (a subclass of
   `BackendBase`).
@@ -16,12 +18,29 @@ variable, the NumPy backend's tape node). Layers only pass them between ops.
 Layouts are Keras's: channels-last activations (``NHWC`` / ``NWC``), Dense kernels ``(in, out)``
 and convolution kernels ``(k..., in, out)``. An adapter that prefers another layout converts
 inside its ops, so weights move between backends unchanged.
+
+Recurrent layers
+----------------
+SimpleRNN, LSTM and GRU run on one of two paths, as in Keras 3. **Fused**: the adapter's op for
+the whole layer (`FUSED_RNN_OPS`, e.g. PyTorch's LSTM kernel, the NumPy reference's written-out
+backpropagation through time); an adapter defines only those its framework computes exactly,
+and an op raises NotImplementedError for a configuration it does not compute (a
+``hard_sigmoid`` gate...), which the layer then runs generically, as it does any layer with
+recurrent dropout. **Generic**: the layer projects every step's input in one matrix product
+and calls ``rnn`` with its cell's step function, written with `OPS`; the adapter runs the loop
+with its framework's own construct (a Python loop, ``lax.scan``, ``tf.while_loop``, ``scan``).
+
+``$BENCHBENCH_RNN`` chooses: 'auto' (the default) takes the fused ops the adapter prefers on
+its device (`BackendBase.preferred_fused_rnn`; a fused kernel is not always the faster one),
+'fused' every fused op, 'generic' none. ``backend.rnn_path`` may be set before a model's steps
+are built; ``rnn_info()`` goes into the results. Both paths are tested against the reference.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -69,14 +88,73 @@ OPS: dict[str, str] = {
     "reshape": "reshape(x, shape): shape may hold one -1",
     "concatenate": "concatenate(tensors, axis)",
     "dropout": "dropout(x, rate, rng): inverted dropout, rng from `BackendBase.step_rng`",
+    # sequences and embeddings
+    "max": "max(x, axis=None, keepdims=False): at ties, how the gradient is shared may differ",
+    "gather": (
+        "gather(table, indices): rows of a 2-D table at int indices of any shape, giving "
+        "indices.shape + (table.shape[1],); the table's gradient is dense (scatter-added)"
+    ),
+    "repeat": "repeat(x, n): (batch, d) to (batch, n, d), x repeated along a new axis 1",
+    "reverse": "reverse(x, axis): the order of the elements along `axis` reversed",
+    "split": "split(x, num, axis): a list of `num` equal parts of x along `axis`",
     # no gradient
     "one_hot": "one_hot(labels, num_classes): float32, labels an int tensor",
     "equal": "equal(a, b): float32 1.0 where equal, else 0.0",
     "greater": "greater(a, b): float32 1.0 where a > b, else 0.0",
     "cast_float": "cast_float(x): float32",
+    "batch_zeros": "batch_zeros(x, size): float32 zeros of shape (x.shape[0], size)",
 }
 
-NON_DIFFERENTIABLE_OPS = frozenset({"argmax", "one_hot", "equal", "greater", "cast_float"})
+NON_DIFFERENTIABLE_OPS = frozenset(
+    {"argmax", "one_hot", "equal", "greater", "cast_float", "batch_zeros"}
+)
+
+#: The loop over time every adapter's ``rnn`` module defines (gradients required).
+RNN_OPS: dict[str, str] = {
+    "rnn": (
+        "rnn(step, inputs, initial_states, constants, go_backwards, return_sequences): runs "
+        "``new_states = step(x_t, states, constants)`` over the steps of `inputs` (batch, "
+        "steps, ...), from the first (the last with go_backwards), starting from the list "
+        "`initial_states`; `constants` (a list of tensors) is passed unchanged to every step. "
+        "A step's output is its first new state. Returns the outputs (batch, steps, units) in "
+        "the order they were computed if return_sequences, else the last output (batch, units)."
+    ),
+}
+
+#: Fused recurrent ops an adapter's ``rnn`` module may define; see "Recurrent layers" above.
+#: Weights are in Keras's layout; states start at zero; activations are names from
+#: `benchbench.activations`; ``bias`` is None without one. They return what ``rnn`` returns
+#: for the same layer, and raise NotImplementedError for a configuration they do not compute.
+FUSED_RNN_OPS: dict[str, str] = {
+    "lstm": (
+        "lstm(x, kernel, recurrent_kernel, bias, activation, recurrent_activation, "
+        "go_backwards, return_sequences): gates i, f, c, o"
+    ),
+    "gru": (
+        "gru(x, kernel, recurrent_kernel, bias, activation, recurrent_activation, reset_after, "
+        "go_backwards, return_sequences): gates z, r, h; bias (2, 3 * units) if reset_after"
+    ),
+    "simple_rnn": (
+        "simple_rnn(x, kernel, recurrent_kernel, bias, activation, go_backwards, return_sequences)"
+    ),
+}
+
+RNN_PATH_ENV = "BENCHBENCH_RNN"
+RNN_PATHS = ("auto", "fused", "generic")
+
+
+def rnn_path_from_env() -> str:
+    """``$BENCHBENCH_RNN``: 'auto' (the default), 'fused' or 'generic'.
+
+    Raises:
+        BenchbenchError: any other value (the message lists the valid ones).
+    """
+    path = os.environ.get(RNN_PATH_ENV, "").strip() or "auto"
+    if path not in RNN_PATHS:
+        raise BenchbenchError(
+            f"${RNN_PATH_ENV} is {path!r}; expected one of {', '.join(RNN_PATHS)} (or unset)"
+        )
+    return path
 
 
 def padding_amounts(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
@@ -160,7 +238,8 @@ class TrainStep(Protocol):
         """Runs forward, backward and the optimizer update on a batch.
 
         Args:
-            x: the input batch as a float32 NumPy array.
+            x: the input batch as a NumPy array of the model's input dtype: float32, or int32
+                token ids for a model fed into an Embedding.
             y: the target batch (float32 one-hot, int labels, or float targets).
 
         Returns:
@@ -180,7 +259,8 @@ class BackendBase:
 
     Subclasses set the class attributes and implement the methods below; the ops of `OPS` are
     bound from the adapter's ``nn`` module at construction so that ``K.relu(x)`` works on an
-    instance ``K`` exactly like a Keras 2 backend module.
+    instance ``K`` exactly like a Keras 2 backend module, and ``K.rnn`` from its ``rnn`` module
+    (the sibling of ``nn_module``), whose fused ops `fused_rnn` hands out.
 
     Args:
         device: 'cpu' or 'gpu'.
@@ -204,6 +284,12 @@ class BackendBase:
             )
         for op in OPS:
             setattr(self, op, getattr(nn, op))
+        rnn = importlib.import_module(self.nn_module.rsplit(".", 1)[0] + ".rnn")
+        if not hasattr(rnn, "rnn"):
+            raise BenchbenchError(f"backend {self.name!r} does not implement the op 'rnn'")
+        self.rnn = rnn.rnn
+        self.fused_rnn_ops = {op: getattr(rnn, op) for op in FUSED_RNN_OPS if hasattr(rnn, op)}
+        self.rnn_path = rnn_path_from_env()
         self.device = device
         self.seed = seed
         self.threads = threads
@@ -224,6 +310,32 @@ class BackendBase:
 
     def synchronize(self) -> None:
         """Blocks until all device work queued so far is finished; timers read after this."""
+
+    # -- recurrent layers ------------------------------------------------------------------------
+
+    @property
+    def preferred_fused_rnn(self) -> frozenset[str]:
+        """The fused ops the 'auto' path takes on this backend's device: by default all of them;
+        an adapter leaves out a kernel that is slower than its generic loop there."""
+        return frozenset(self.fused_rnn_ops)
+
+    def fused_rnn(self, kind: str) -> Callable[..., Tensor] | None:
+        """The fused op `kind` ('lstm', 'gru', 'simple_rnn') the current ``rnn_path`` takes, or
+        None: the layer takes the generic path."""
+        if self.rnn_path == "generic" or (
+            self.rnn_path == "auto" and kind not in self.preferred_fused_rnn
+        ):
+            return None
+        return self.fused_rnn_ops.get(kind)
+
+    def rnn_info(self) -> dict:
+        """Which recurrent path this backend takes, for the results' backend info."""
+        return {
+            "rnn_path": self.rnn_path,
+            "fused_rnn_ops": sorted(self.fused_rnn_ops),
+            "fused_rnn_preferred": sorted(self.preferred_fused_rnn),
+            "fused_rnn_in_use": sorted(k for k in FUSED_RNN_OPS if self.fused_rnn(k)),
+        }
 
     # -- tensors and variables -------------------------------------------------------------------
 

@@ -57,6 +57,20 @@ def he_normal(shape, rng):
     return _truncated_normal(shape, math.sqrt(2.0 / fan_in), rng)
 
 
+def uniform(shape, rng):
+    """Keras's 'uniform' (``RandomUniform()``): U(-0.05, 0.05), Embedding's default."""
+    return rng.uniform(-0.05, 0.05, size=shape).astype(np.float32)
+
+
+def orthogonal(shape, rng):
+    """Keras 2's Orthogonal (gain 1): the orthonormal factor of a Gaussian matrix's SVD, on the
+    shape flattened to ``(prod(shape[:-1]), shape[-1])``; recurrent kernels' default."""
+    flat = (math.prod(shape[:-1]), shape[-1])
+    u, _, v = np.linalg.svd(rng.standard_normal(flat), full_matrices=False)
+    q = u if u.shape == flat else v
+    return q.reshape(shape).astype(np.float32)
+
+
 def _truncated_normal(shape, stddev: float, rng: np.random.Generator) -> np.ndarray:
     # Keras's VarianceScaling: a normal truncated at two standard deviations, rescaled so the
     # truncated distribution has the requested standard deviation.
@@ -76,6 +90,8 @@ INITIALIZERS: dict[str, Initializer] = {
     "glorot_normal": glorot_normal,
     "he_uniform": he_uniform,
     "he_normal": he_normal,
+    "uniform": uniform,
+    "orthogonal": orthogonal,
 }
 
 

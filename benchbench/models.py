@@ -25,10 +25,17 @@ _ids = itertools.count()
 class SymbolicTensor:
     """A placeholder for a layer's output in the functional API."""
 
-    def __init__(self, shape: tuple[int, ...], layer: Layer | None, inputs: list[SymbolicTensor]):
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        layer: Layer | None,
+        inputs: list[SymbolicTensor],
+        dtype: str | None = None,
+    ):
         self.shape = shape
         self.layer = layer
         self.inputs = inputs
+        self.dtype = dtype
         self.id = next(_ids)
 
     def __repr__(self) -> str:
@@ -52,9 +59,21 @@ class SymbolicTensor:
         return cls(layer.output_shape(shape), layer, items)
 
 
-def Input(shape: Sequence[int], name: str | None = None) -> SymbolicTensor:  # noqa: N802
-    """The input of a functional model; `shape` excludes the batch dimension."""
-    return SymbolicTensor(tuple(int(d) for d in shape), None, [])
+INPUT_DTYPES = ("float32", "int32")
+
+
+def Input(  # noqa: N802
+    shape: Sequence[int], name: str | None = None, dtype: str | None = None
+) -> SymbolicTensor:
+    """The input of a functional model; `shape` excludes the batch dimension.
+
+    Args:
+        dtype: 'float32', or 'int32' for token ids (Embedding); None: what the layers fed by
+            this input take (float32, or int32 when they are Embedding layers).
+    """
+    if dtype is not None and dtype not in INPUT_DTYPES:
+        raise ValueError(f"Input: dtype must be one of {INPUT_DTYPES} or None, got {dtype!r}")
+    return SymbolicTensor(tuple(int(d) for d in shape), None, [], dtype)
 
 
 class Model(TrainingMixin):
@@ -104,6 +123,7 @@ class Model(TrainingMixin):
             raise ModelBuildError("the model's outputs depend on an Input that is not its input")
         self.input, self.output = inputs, outputs
         self._nodes = [(t.layer, [p.id for p in t.inputs], t.id) for t in order if t.layer]
+        self.input_dtype = self._resolve_input_dtype()
         self.layers = []
         for layer, _, _ in self._nodes:
             if layer not in self.layers:
@@ -114,6 +134,22 @@ class Model(TrainingMixin):
                 layer.name = default_name(layer, taken)
                 taken.add(layer.name)
         self._init_weights()
+
+    def input_layers(self) -> list[Layer]:
+        """The layers fed directly by the model's input."""
+        return [layer for layer, in_ids, _ in self._nodes if self.input.id in in_ids]
+
+    def _resolve_input_dtype(self) -> str:
+        wanted = {layer.input_dtype for layer in self.input_layers()}
+        dtype = self.input.dtype or (wanted.pop() if len(wanted) == 1 else "float32")
+        for layer in self.input_layers():
+            if layer.input_dtype != dtype:
+                raise ModelBuildError(
+                    f"layer {layer.name or type(layer).__name__!r} ({type(layer).__name__}) "
+                    f"takes {layer.input_dtype} input but the model's input is {dtype}; "
+                    f"give the Input dtype={layer.input_dtype!r} or feed the layers apart"
+                )
+        return dtype
 
     def _input_shapes(self) -> dict[Layer, Any]:
         shapes = {self.input.id: self.input.shape}
@@ -130,6 +166,7 @@ class Model(TrainingMixin):
         weights: list[np.ndarray] = []
         for index, (layer, shape) in enumerate(self._input_shapes().items()):
             rng = np.random.default_rng([self.seed, index])
+            layer.build(shape)
             start = len(weights)
             for spec in layer.weight_specs(shape):
                 weights.append(np.asarray(spec.initializer(spec.shape, rng), dtype=np.float32))
@@ -237,7 +274,8 @@ class Model(TrainingMixin):
         )
         lines.append("=" * sum(width))
         for row in rows:
-            lines.append("".join(c.ljust(w) for c, w in zip(row, width, strict=True)))
+            # as Keras does, a field too long for its column is cut short
+            lines.append("".join(c[: w - 1].ljust(w) for c, w in zip(row, width, strict=True)))
         lines.append("=" * sum(width))
         total = self.count_params()
         lines += [
@@ -324,7 +362,7 @@ class Model(TrainingMixin):
 
     def _logits_fused(self) -> bool:
         wanted = losses.LOGIT_ACTIVATION.get(self.loss_name)
-        return wanted is not None and self._nodes[-1][0].activation == wanted
+        return wanted is not None and self._nodes[-1][0].output_activation == wanted
 
 
 def _may_write(filepath, overwrite: bool) -> None:

@@ -1,9 +1,10 @@
 """The fit loop, `evaluate` and `predict`: the one place that drives every backend's steps.
 
-Batches are cut on the host from float32 NumPy arrays (shuffled by a generator seeded from the
-shuffle seed, by default the model's, and the epoch number, so every backend sees the same
-batches in the same order)
-and handed to the backend's compiled step. Timing callbacks hook in here, never in adapters.
+Batches are cut on the host from NumPy arrays of the model's input dtype (float32, or int32
+token ids for a model fed into an Embedding), shuffled by a generator seeded from the shuffle
+seed (by default the model's) and the epoch number, so every backend sees the same batches in
+the same order, and handed to the backend's compiled step. Timing callbacks hook in here, never
+in adapters.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ from benchbench.training_utils import (
     validates,
     xy_pair,
 )
+
+
+def _as_input_dtype(x: np.ndarray, dtype: str) -> np.ndarray:
+    """`x` as a contiguous array of the model's input dtype; token ids must be whole numbers."""
+    if dtype == "int32" and not np.issubdtype(x.dtype, np.integer):
+        if not np.issubdtype(x.dtype, np.number) or not np.array_equal(x, np.trunc(x)):
+            raise ValueError(
+                f"the model takes integer ids (int32) but got {x.dtype} values that are not "
+                "whole numbers; pass the token ids themselves"
+            )
+    return np.ascontiguousarray(x, dtype=dtype)
 
 
 class TrainingMixin(GeneratorMixin):
@@ -100,13 +112,16 @@ class TrainingMixin(GeneratorMixin):
     # -- data ------------------------------------------------------------------------------------
 
     def _prepare(self, x, y=None):
-        x = np.ascontiguousarray(x, dtype=np.float32)
+        x = np.asarray(x)
         self._ensure_built(x)
+        x = _as_input_dtype(x, self.input_dtype)
         if x.shape[1:] != self.input.shape:
             raise ValueError(
                 f"input of shape {x.shape} does not fit the model, which expects "
                 f"{(None, *self.input.shape)}"
             )
+        for layer in self.input_layers():
+            layer.check_input(x)
         if y is None:
             return x, None
         sparse = self.loss_name == "sparse_categorical_crossentropy"

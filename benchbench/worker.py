@@ -270,6 +270,7 @@ def run_cell(spec: CellSpec, progress_path: str | None = None, fit_verbose: int 
         return {"status": "skipped", "scope": "lane", "reason": str(exc)}
     payload["backend_info"] = {
         **backend.info(),
+        **backend.rnn_info(),
         "import_time": import_time,
         "capabilities": dataclasses.asdict(backend.capabilities),
     }

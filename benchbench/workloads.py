@@ -86,6 +86,9 @@ class Workload:
         data: a loader for a dataset that `benchbench.datasets` does not provide, called as
             ``data(quick=, synthetic=, seed=)`` and returning a ``datasets.Prepared``; None (the
             usual case) loads `dataset` with ``benchbench.datasets.prepare``.
+        vocabulary: for a model fed token ids (an Embedding first): how many ids there are.
+            The inputs are then int32 ids in ``[0, vocabulary)``, and synthetic data draws them
+            from that range; None: float32 inputs.
     """
 
     name: str
@@ -103,6 +106,7 @@ class Workload:
     reference: AccuracyBand | None = None
     options: dict = dataclasses.field(default_factory=dict)
     data: Callable[..., Any] | None = None
+    vocabulary: int | None = None
 
     def summary(self) -> dict:
         """The workload's settings as plain data, for results files and listings."""
@@ -120,6 +124,7 @@ class Workload:
             "params": self.params,
             "reference": dataclasses.asdict(self.reference) if self.reference else None,
             "options": dict(self.options),
+            **({"vocabulary": self.vocabulary} if self.vocabulary else {}),
         }
 
 

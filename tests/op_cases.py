@@ -11,6 +11,9 @@ import numpy as np
 
 from benchbench.backend import NON_DIFFERENTIABLE_OPS
 
+#: Rows looked up by the gather cases: repeated ids, so their gradients must add up.
+IDS = np.array([[0, 3, 3, 1], [4, 0, 3, 2]], dtype=np.int32)
+
 
 def _normal(*shape):
     return lambda rng, dt: [rng.standard_normal(shape).astype(dt)]
@@ -147,6 +150,16 @@ CASES = [
         lambda K, a, b: K.concatenate([a, b], 1),
         _pair((3, 2), (3, 4)),
     ),
+    ("max", "max", lambda K, x: K.max(x), _distinct(3, 4)),
+    ("max-axis", "max", lambda K, x: K.max(x, axis=1), _distinct(2, 5, 3)),
+    ("max-keepdims", "max", lambda K, x: K.max(x, axis=0, keepdims=True), _distinct(3, 4)),
+    ("gather", "gather", lambda K, t: K.gather(t, K.convert(IDS)), _normal(5, 3)),
+    ("gather-1d", "gather", lambda K, t: K.gather(t, K.convert(IDS[0])), _normal(5, 3)),
+    ("repeat", "repeat", lambda K, x: K.repeat(x, 3), _normal(2, 4)),
+    ("reverse", "reverse", lambda K, x: K.reverse(x, 1), _normal(2, 3, 4)),
+    ("reverse-last", "reverse", lambda K, x: K.reverse(x, 2), _normal(2, 3, 4)),
+    ("split", "split", lambda K, x: K.concatenate(K.split(x, 3, -1), 0), _normal(2, 6)),
+    ("split-axis0", "split", lambda K, x: K.concatenate(K.split(x, 2, 0)[::-1], 1), _normal(4, 3)),
     ("argmax", "argmax", lambda K, x: K.argmax(x), _distinct(4, 5)),
     ("one_hot", "one_hot", lambda K, x: K.one_hot(K.argmax(x), 5), _distinct(4, 5)),
     (
@@ -160,6 +173,7 @@ CASES = [
     ),
     ("greater", "greater", lambda K, a, b: K.greater(a, b), _max_pair),
     ("cast_float", "cast_float", lambda K, x: K.cast_float(K.argmax(x)), _distinct(4, 5)),
+    ("batch_zeros", "batch_zeros", lambda K, x: K.batch_zeros(x, 3), _normal(4, 2)),
 ]
 
 DIFFERENTIABLE = [c for c in CASES if c[1] not in NON_DIFFERENTIABLE_OPS]

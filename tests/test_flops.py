@@ -6,7 +6,20 @@ import pytest
 
 from benchbench import flops, initializers, workloads
 from benchbench.errors import ModelBuildError
-from benchbench.layers import Add, Conv1D, Dense, Flatten, Layer, WeightSpec
+from benchbench.layers import (
+    GRU,
+    LSTM,
+    Add,
+    Bidirectional,
+    Conv1D,
+    Dense,
+    Embedding,
+    Flatten,
+    Layer,
+    SimpleRNN,
+    TimeDistributed,
+    WeightSpec,
+)
 from benchbench.models import Input, Model, Sequential
 
 
@@ -88,3 +101,40 @@ def test_unbuilt_model_is_a_build_error():
     assert flops.training_flops_or_none(Sequential([Dense(2, input_shape=(3,))])) == 2 * (
         2 * 3 * 2 + 2
     )
+
+
+# -- recurrent and embedding layers --------------------------------------------------------------
+
+
+def test_lstm_counts_its_products_and_the_state_gradient():
+    model = Sequential([LSTM(4, input_shape=(5, 3)), Dense(2)])
+    lstm = 5 * (2 * 3 * 16 + 2 * 4 * 16 + 16)  # 5 steps: input, recurrent products, bias
+    dense = 2 * 4 * 2 + 2
+    assert flops.forward_flops_per_sample(model) == lstm + dense
+    # no input gradient for the LSTM (fed by data), but the state's through the recurrent kernel
+    state = 5 * 2 * 4 * 16
+    assert flops.training_flops_per_sample(model) == 2 * (lstm + dense) + 2 * 4 * 2 + state
+
+
+def test_embedding_counts_nothing_but_makes_the_next_layer_count_its_input_gradient():
+    model = Sequential([Embedding(50, 4, input_length=5), GRU(3, reset_after=True)])
+    per_step = 2 * 4 * 9 + 2 * 3 * 9 + 2 * 9  # two bias rows
+    forward = 5 * per_step
+    assert flops.forward_flops_per_sample(model) == forward
+    training = 2 * forward + 5 * 2 * 4 * 9 + 5 * 2 * 3 * 9
+    assert flops.training_flops_per_sample(model) == training
+
+
+def test_bidirectional_and_time_distributed():
+    model = Sequential(
+        [
+            Bidirectional(SimpleRNN(2, return_sequences=True), input_shape=(3, 2)),
+            TimeDistributed(Dense(3)),
+        ]
+    )
+    one_direction = 3 * (2 * 2 * 2 + 2 * 2 * 2 + 2)
+    dense = 3 * (2 * 4 * 3 + 3)  # 3 steps of Dense(3) on the 4 concatenated features
+    assert flops.forward_flops_per_sample(model) == 2 * one_direction + dense
+    state = 2 * 3 * 2 * 2 * 2
+    training = 2 * (2 * one_direction + dense) + state + 3 * 2 * 4 * 3
+    assert flops.training_flops_per_sample(model) == training

@@ -10,8 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from benchbench import environment, worker
+from benchbench import Sequential, environment, worker
 from benchbench.isolation import worker_env
+from benchbench.layers import Dense, Embedding, GlobalAveragePooling1D
+from benchbench.progress import ProgressWriter
 from benchbench.results import CellSpec, EpochRecord
 from benchbench.timing import TimingCallback
 from benchbench.workloads import Profile
@@ -155,9 +157,50 @@ def test_run_cell_records_epochs_timing_memory(fakes, tmp_path):
     assert payload["memory"]["peak_host_bytes"] > 0
     assert payload["memory"]["peak_gpu_bytes"] is None
     assert payload["backend_info"]["engine"] == "fake-numpy"
+    assert payload["backend_info"]["rnn_path"] == "auto"  # the recurrent path it would take
+    assert payload["backend_info"]["fused_rnn_in_use"] == ["gru", "lstm", "simple_rnn"]
     info = payload["workload_info"]
     assert (info["epochs"], info["batch_size"], info["profile"]) == (3, 64, "default")
     assert json.loads(progress.read_text())["epoch"] == 3
+
+
+def _token_workload():
+    """Token ids into an Embedding: int32 from the synthetic data to the adapter."""
+
+    def build():
+        return Sequential(
+            [
+                Embedding(30, 4, input_length=5),
+                GlobalAveragePooling1D(),
+                Dense(2, activation="softmax"),
+            ]
+        )
+
+    return dataclasses.replace(
+        WORKLOAD,
+        name="tokens",
+        dataset="digits",
+        input_shape=(5,),
+        num_classes=2,
+        build=build,
+        params=30 * 4 + 4 * 2 + 2,
+        quick=Profile(epochs=2, train_samples=64, test_samples=32),
+        data=None,
+        vocabulary=30,
+    )
+
+
+def test_token_ids_flow_through_the_worker(reference):
+    # every adapter takes int32 ids: test_recurrent_equivalence.py trains on them
+    backend = reference
+    workload = _token_workload()
+    spec = CellSpec(backend=backend.name, workload="tokens", quick=True, synthetic=True)
+    data = worker.load_data(workload, spec)
+    assert data.x_train.dtype == np.int32 and 0 <= data.x_train.min() <= data.x_train.max() < 30
+    payload = worker.train(spec, backend, workload, ProgressWriter(None), 0)
+    assert payload["status"] == "ok" and len(payload["epochs"]) == 2
+    assert payload["workload_info"]["vocabulary"] == 30
+    assert payload["workload_info"]["params_counted"] == workload.params
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,10 @@ def mean(x, axis=None, keepdims=False):
     return jnp.mean(x, axis=axis, keepdims=keepdims)
 
 
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return jnp.max(x, axis=axis, keepdims=keepdims)
+
+
 def argmax(x, axis=-1):
     return jnp.argmax(x, axis=axis)
 
@@ -125,6 +129,22 @@ def concatenate(tensors, axis):
     return jnp.concatenate(tensors, axis=axis)
 
 
+def gather(table, indices):
+    return jnp.take(table, indices, axis=0)
+
+
+def repeat(x, n):
+    return jnp.broadcast_to(x[:, None], (x.shape[0], n, x.shape[1]))
+
+
+def reverse(x, axis):
+    return jnp.flip(x, axis)
+
+
+def split(x, num, axis):
+    return jnp.split(x, num, axis=axis)
+
+
 def dropout(x, rate, rng):
     """Inverted dropout drawn from the key `rng` (no hidden state: the same key, the same mask)."""
     keep = jax.random.bernoulli(rng, 1.0 - rate, jnp.shape(x))
@@ -148,3 +168,7 @@ def greater(a, b):
 
 def cast_float(x):
     return jnp.asarray(x).astype(jnp.float32)
+
+
+def batch_zeros(x, size):
+    return jnp.zeros((jnp.shape(x)[0], size), jnp.float32)

@@ -168,6 +168,20 @@ def mean(x, axis=None, keepdims=False):
     return make(total.value / count, (total, lambda g: g / count))
 
 
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    v = value(x)
+    out = np.max(v, axis=axis, keepdims=True)
+    hit = (v == out).astype(v.dtype)
+    share = hit / hit.sum(axis=axis, keepdims=True)  # ties share the gradient equally
+
+    def grad(g):
+        if axis is not None and not keepdims:
+            g = np.expand_dims(g, axis)
+        return g * share
+
+    return make(out if keepdims else np.squeeze(out, axis=axis), (x, grad))
+
+
 def argmax(x, axis=-1):
     return constant(np.argmax(value(x), axis=axis))
 
@@ -286,6 +300,43 @@ def concatenate(tensors, axis):
     return make(out, *edges)
 
 
+def gather(table, indices):
+    t, idx = value(table), np.asarray(value(indices))
+
+    def grad(g):
+        dt = np.zeros_like(t)
+        np.add.at(dt, idx.reshape(-1), g.reshape(-1, t.shape[1]))
+        return dt
+
+    return make(t[idx], (table, grad))
+
+
+def repeat(x, n):
+    v = value(x)
+    return make(np.repeat(v[:, None], n, axis=1), (x, lambda g: g.sum(axis=1)))
+
+
+def reverse(x, axis):
+    return make(np.flip(value(x), axis), (x, lambda g: np.flip(g, axis)))
+
+
+def split(x, num, axis):
+    v = value(x)
+    size = v.shape[axis] // num
+
+    def piece(k):
+        def grad(g):
+            out = np.zeros_like(v)
+            index = [slice(None)] * v.ndim
+            index[axis] = slice(k * size, (k + 1) * size)
+            out[tuple(index)] = g
+            return out
+
+        return make(np.split(v, num, axis=axis)[k], (x, grad))
+
+    return [piece(k) for k in range(num)]
+
+
 def dropout(x, rate, rng):
     v = value(x)
     mask = (_rng.random(v.shape, dtype=np.float32) >= rate).astype(v.dtype) / (1.0 - rate)
@@ -310,3 +361,7 @@ def greater(a, b):
 
 def cast_float(x):
     return constant(np.asarray(value(x)).astype(np.float32))
+
+
+def batch_zeros(x, size):
+    return constant(np.zeros((np.shape(value(x))[0], size), dtype=np.float32))

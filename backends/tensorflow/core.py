@@ -87,6 +87,16 @@ class Core:
             "cuda": tf.sysconfig.get_build_info().get("cuda_version", ""),
         }
 
+    @property
+    def preferred_fused_rnn(self):
+        # BlockLSTM was slower than the while loop in every interleaved run on the development
+        # CPU (scripts/rnn_step_times.py times both paths); untried on a GPU
+        return frozenset()
+
+    def fused_rnn(self, kind):
+        # BlockLSTM has no XLA kernel: under BENCHBENCH_TF_JIT=1 every layer is generic
+        return None if self.jit_compile else super().fused_rnn(kind)
+
     def synchronize(self):
         if self.gpus:
             tf.test.experimental.sync_devices()
@@ -125,7 +135,7 @@ class Core:
                     tape.watch(t)
                 out = fn(*inputs)
             grads = tape.gradient(out, inputs, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        return float(out.numpy()), [g.numpy() for g in grads]
+        return float(out.numpy()), [tf.convert_to_tensor(g).numpy() for g in grads]
 
     # -- randomness: a (2,) seed per step, derived per layer; stateless ops draw from it -------
 

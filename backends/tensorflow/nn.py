@@ -47,6 +47,10 @@ def mean(x, axis=None, keepdims=False):
     return tf.reduce_mean(x, axis=axis, keepdims=keepdims)
 
 
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return tf.reduce_max(x, axis=axis, keepdims=keepdims)
+
+
 def argmax(x, axis=-1):
     return tf.argmax(x, axis=axis, output_type=tf.int32)
 
@@ -80,6 +84,23 @@ def reshape(x, shape):
 
 def concatenate(tensors, axis):
     return tf.concat(tensors, axis=axis)
+
+
+def gather(table, indices):
+    # the gradient is IndexedSlices; the trainer turns it dense, as Keras 2's updates were
+    return tf.gather(table, indices)
+
+
+def repeat(x, n):
+    return tf.tile(tf.expand_dims(x, 1), [1, n, 1])
+
+
+def reverse(x, axis):
+    return tf.reverse(x, [axis])
+
+
+def split(x, num, axis):
+    return tf.split(x, num, axis=axis)
 
 
 def dropout(x, rate, rng):
@@ -116,3 +137,7 @@ def greater(a, b):
 
 def cast_float(x):
     return tf.cast(x, tf.float32)
+
+
+def batch_zeros(x, size):
+    return tf.zeros(tf.stack([tf.shape(x)[0], size]), tf.float32)

@@ -67,6 +67,12 @@ def _numpy(tensor) -> np.ndarray:
     return tensor.numpy()
 
 
+def _dense(grads):
+    """Gradients as dense tensors: an embedding's comes as IndexedSlices (the rows the batch
+    used), and Keras 2's update rules, which decay every row's slots, take all rows."""
+    return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+
+
 def _loss_and_metric(loss, metric, y, out):
     value = loss(y, out)
     extra = tf.cast(metric(y, out), tf.float32) if metric else tf.zeros((), tf.float32)
@@ -112,7 +118,7 @@ class Trainer:
             with tf.GradientTape() as tape:
                 out = forward(params, x, True, self.step_rng(step[0]))
                 batch_loss, result = _loss_and_metric(loss, metric, y, out)
-            grads = tape.gradient(batch_loss, params, unconnected_gradients=ZERO)
+            grads = _dense(tape.gradient(batch_loss, params, unconnected_gradients=ZERO))
             grads = optimizer.clip_gradients(grads, OPS)
             if fused:
                 fused(params, grads, slots, scalars)

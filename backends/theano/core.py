@@ -112,7 +112,7 @@ class Core:
             table = {}
         if signature not in table:
             inputs = [engine.input_var(a.dtype, a.shape) for a in arrays]
-            with engine.float32_graphs():
+            with engine.float32_graphs(self.eval_mode):
                 table[signature] = build(inputs)
         return table[signature]
 

@@ -20,6 +20,7 @@ decides (a conda MKL, a system ``-lblas``, or none). `blas_info` says which one 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -160,10 +161,22 @@ def blas_info() -> dict[str, str]:
     return {"blas": f"{ldflags.split()[-1]} ({_BLAS_SOURCE['source']})", "degraded": ""}
 
 
-def float32_graphs():
+@contextlib.contextmanager
+def float32_graphs(mode=None):
     """Context for building graphs: Python floats become float32 constants (floatX), as NumPy's
-    weak scalars do in the reference; otherwise ``x + 1e-7`` would silently upcast to float64."""
-    return config.change_flags(floatX="float32")
+    weak scalars do in the reference; otherwise ``x + 1e-7`` would silently upcast to float64.
+    `mode` is the mode the graph will be compiled in; the ``scan`` loops built meanwhile compile
+    their inner graphs in it too (left to itself, scan compiles them in a C VM mode of its own,
+    with every fast_run rewrite, `EXCLUDED_REWRITES` included)."""
+    _graph_modes.append(mode)
+    try:
+        with config.change_flags(floatX="float32"):
+            yield
+    finally:
+        _graph_modes.pop()
+
+
+_graph_modes: list = []
 
 
 def input_var(dtype, shape, name=None):
@@ -197,6 +210,25 @@ def uniform(shape, dtype, seed):
     return RandomStreams(seed).uniform(size=shape, dtype=dtype), None
 
 
+def scan(fn, sequences, outputs_info, non_sequences) -> list:
+    """``scan`` returning the list of its outputs (each stacked over the steps), its inner graph
+    compiled in the mode of the graph being built (see `float32_graphs`)."""
+    kwargs = {"return_updates": False} if PYTENSOR else {}
+    mode = _graph_modes[-1] if _graph_modes else None
+    outputs = lib.scan(
+        fn,
+        sequences=sequences,
+        outputs_info=outputs_info,
+        non_sequences=non_sequences,
+        mode=mode,
+        strict=True,
+        **kwargs,
+    )
+    if not PYTENSOR:
+        outputs = outputs[0]
+    return list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+
+
 def step_mode():
     """The mode train, test and predict steps are compiled in (recorded by ``info()``).
 
@@ -217,8 +249,14 @@ def step_mode():
 
 def eval_mode():
     """The mode of one-off evaluation (op tests): the same rewrites, but ops run their Python
-    implementations, so nothing is compiled to machine code for a function used once."""
-    return lib.compile.mode.Mode(linker="py", optimizer="fast_run")
+    implementations, so nothing is compiled to machine code for a function used once. A virtual
+    machine runs them (not the plain 'py' linker, which ``scan`` cannot run its loop in)."""
+    if not PYTENSOR:
+        return lib.compile.mode.Mode(linker="py", optimizer="fast_run")
+    from pytensor.link.vm import VMLinker
+
+    linker = VMLinker(use_cloop=False, c_thunks=False)
+    return lib.compile.mode.Mode(linker=linker, optimizer="fast_run")
 
 
 #: Graph rewrites the step modes leave out. ``local_dot22_to_dot22scalar`` folds a scalar factor

@@ -84,6 +84,11 @@ def mean(x, axis=None, keepdims=False):
     return T.mean(x, axis=axis, keepdims=keepdims)
 
 
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    # the gradient goes to every maximum at ties (the reference shares it between them)
+    return T.max(x, axis=axis, keepdims=keepdims)
+
+
 def argmax(x, axis=-1):
     return T.argmax(x, axis=axis)
 
@@ -188,6 +193,36 @@ def concatenate(tensors, axis):
     return T.concatenate(list(tensors), axis=axis)
 
 
+def gather(table, indices):
+    # rows by a flat index vector: AdvancedSubtensor1, whose gradient (an increment of the
+    # same rows) runs as C; the lookup is reshaped to the indices' shape after
+    width = _static_shape(table)[1]
+    rows = table[T.flatten(indices)]
+    if indices.ndim == 1:
+        return rows
+    shape = [indices.shape[i] for i in range(indices.ndim)]
+    return T.reshape(rows, (*shape, width), ndim=indices.ndim + 1)
+
+
+def repeat(x, n):
+    return T.alloc(x.dimshuffle(0, "x", 1), x.shape[0], n, x.shape[1])
+
+
+def _along(x, axis: int, index):
+    axis = axis % x.ndim
+    return x[(slice(None),) * axis + (index,)]
+
+
+def reverse(x, axis):
+    return _along(x, axis, slice(None, None, -1))
+
+
+def split(x, num, axis):
+    size = _static_shape(x)[axis % x.ndim]
+    size = x.shape[axis % x.ndim] // num if size is None else size // num
+    return [_along(x, axis, slice(k * size, (k + 1) * size)) for k in range(num)]
+
+
 def dropout(x, rate, rng):
     """Inverted dropout; the mask comes from a shared generator per call site, advanced by every
     call of the compiled function (`take_rng_updates`), so each step draws a new mask."""
@@ -215,3 +250,7 @@ def greater(a, b):
 
 def cast_float(x):
     return T.cast(x, "float32")
+
+
+def batch_zeros(x, size):
+    return T.zeros((x.shape[0], size), dtype="float32")

@@ -32,7 +32,7 @@ class CompiledStep:
         fn = self.functions.get(key)
         if fn is None:
             inputs = [engine.input_var(a.dtype, (None, *a.shape[1:])) for a in arrays]
-            with engine.float32_graphs():
+            with engine.float32_graphs(self.mode):
                 outputs, updates = self.build(*inputs)
             fn = engine.function(
                 inputs,

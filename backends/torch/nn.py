@@ -57,6 +57,12 @@ def mean(x, axis=None, keepdims=False):
     return torch.mean(x, dim=axis, keepdim=keepdims)
 
 
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    if axis is None:
+        return torch.amax(x)  # amax shares the gradient between ties, as the reference does
+    return torch.amax(x, dim=axis, keepdim=keepdims)
+
+
 def argmax(x, axis=-1):
     return torch.argmax(x, dim=axis)
 
@@ -119,6 +125,22 @@ def concatenate(tensors, axis):
     return torch.cat(tensors, dim=axis)
 
 
+def gather(table, indices):
+    return F.embedding(indices, table)
+
+
+def repeat(x, n):
+    return x.unsqueeze(1).expand(-1, n, -1)
+
+
+def reverse(x, axis):
+    return torch.flip(x, dims=(axis,))
+
+
+def split(x, num, axis):
+    return list(torch.chunk(x, num, dim=axis))
+
+
 def dropout(x, rate, rng):
     return F.dropout(x, p=rate, training=True)
 
@@ -137,3 +159,7 @@ def greater(a, b):
 
 def cast_float(x):
     return torch.as_tensor(x).to(torch.float32)
+
+
+def batch_zeros(x, size):
+    return torch.zeros((x.shape[0], size), dtype=torch.float32, device=x.device)

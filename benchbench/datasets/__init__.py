@@ -1,4 +1,5 @@
-"""Datasets: the arrays a workload trains on, loaded once into memory as float32.
+"""Datasets: the arrays a workload trains on, loaded once into memory as float32 (int32 token ids
+for a workload with a ``vocabulary``).
 
 One module per dataset, as in Keras (``from benchbench.datasets import mnist``;
 ``mnist.load_data()`` is Keras 2's), each with its `DatasetInfo` (``INFO``), ``availability()``
@@ -68,7 +69,8 @@ DATASETS = tuple(INFO)
 
 @dataclasses.dataclass(frozen=True)
 class Prepared:
-    """A workload's data, ready for ``fit``: float32 inputs of the workload's input shape.
+    """A workload's data, ready for ``fit``: inputs of the workload's input shape, float32
+    (int32 token ids for a workload with a ``vocabulary``).
 
     Attributes:
         x_train, y_train, x_test, y_test: the arrays every backend is fed.
@@ -173,6 +175,8 @@ def _features(x: np.ndarray, info: DatasetInfo, workload: Workload) -> np.ndarra
             f"but dataset {info.name!r} samples have shape {x.shape[1:]} ({sample} values); "
             "fix the workload's input_shape"
         )
+    if workload.vocabulary:  # token ids stay whole numbers
+        return x.astype(np.int32).reshape((len(x), *workload.input_shape))
     x = x.astype(np.float32)
     if info.scale != 1.0:
         x /= np.float32(info.scale)
@@ -195,7 +199,11 @@ def _synthetic(workload: Workload, n_train: int, n_test: int, seed: int) -> Prep
     rng = np.random.default_rng(seed)
 
     def make(n: int) -> tuple[np.ndarray, np.ndarray]:
-        x = rng.random((n, *workload.input_shape), dtype=np.float32)
+        shape = (n, *workload.input_shape)
+        if workload.vocabulary:
+            x = rng.integers(0, workload.vocabulary, shape).astype(np.int32)
+        else:
+            x = rng.random(shape, dtype=np.float32)
         return x, _labels(rng.integers(0, workload.num_classes, n), workload)
 
     (x_train, y_train), (x_test, y_test) = make(n_train), make(n_test)
