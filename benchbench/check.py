@@ -3,8 +3,9 @@
 For every (workload, backend, device) present in both sets and every checked metric, the
 medians of the repeats are compared. A change is a **regression** when it is both
 
-1. worse than the metric's threshold, in the metric's direction (time and memory: lower is
-   better; throughput and accuracy: higher is better; see `benchbench.results.METRICS`), and
+1. worse than the metric's threshold, in the metric's direction (time, memory and loss: lower
+   is better; throughput and accuracy: higher is better; see `benchbench.results.METRICS`),
+   and
 2. significant given the repeats: a one-sided Mann-Whitney U test (as asv uses) of the
    current repeats against the baseline repeats gives p <= alpha (default 0.05).
 
@@ -27,10 +28,15 @@ Default thresholds (identical code varies 2.5-3% between runs on shared CI machi
     epoch_time        10%   steady-state seconds per epoch
     throughput        10%   training samples per second
     val_accuracy      1pt   final validation accuracy, in percentage points
+    train_loss        2%    final training loss, lower is better
     peak_host_memory  10%
     peak_gpu_memory   10%   (where both sides recorded it)
     step_time         off   (says what epoch_time says; e.g. step_time=10% turns it on)
     first_epoch_time  off   (includes compilation, noisy; e.g. first_epoch_time=50%)
+
+A workload is judged on one quality measure (`benchbench.measures.QUALITY_METRICS`): its final
+validation accuracy, or, for a workload such as Keras's text generation, its final training
+loss. Only that one is compared for it.
 
 Override them with threshold specs such as ``time=15%``, ``accuracy=2pt`` or
 ``mnist_cnn:time=20%``; their syntax and precedence are in `benchbench.thresholds`.
@@ -53,7 +59,7 @@ from benchbench.comparability import (
     unstable_note,
 )
 from benchbench.errors import BenchbenchError
-from benchbench.results import METRICS, CellResult, median
+from benchbench.results import DEFAULT_QUALITY, METRICS, QUALITY_METRICS, CellResult, median
 from benchbench.thresholds import ALIASES, DEFAULT_THRESHOLDS, Rule, Threshold, Thresholds
 
 __all__ = [
@@ -322,7 +328,10 @@ def compare(
         if note:
             notes.append(note)
         noise = noise_note(base[key], cur[key])
+        quality = _quality_metric(base[key] + cur[key])
         for metric, threshold in thresholds.for_workload(key[0]).items():
+            if metric in QUALITY_METRICS and metric != quality:
+                continue  # another workload's measure of quality
             b, c = metric_values(base[key], metric), metric_values(cur[key], metric)
             if b and c:
                 comparisons.append(compare_metric(key, metric, b, c, threshold, alpha, noise))
@@ -336,6 +345,14 @@ def compare(
         tuple(unreadable),
         allow_missing,
     )
+
+
+def _quality_metric(results: Sequence[CellResult]) -> str:
+    """The measure a cell's workload is judged on, from its results (the current side wins)."""
+    for result in reversed(results):
+        if result.workload_info:
+            return result.quality_metric
+    return DEFAULT_QUALITY
 
 
 def _keys(cells: dict[Key, list]) -> str:

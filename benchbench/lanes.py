@@ -43,24 +43,60 @@ LANES: dict[str, tuple[str, str, str]] = {
 }
 
 
-#: What every native lane writes by hand: the loss on the logits of a final softmax, the layers.
-NATIVE_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
+#: What every native lane writes by hand: the loss on the logits of a final softmax (one class
+#: per sample, or per output step) or sigmoid (binary), and these layers.
+NATIVE_LOSSES = {
+    "categorical_crossentropy": "categorical",
+    "sparse_categorical_crossentropy": "sparse",
+    "binary_crossentropy": "binary",
+}
 NATIVE_LAYERS = (
-    "Dense, Conv1D/2D, MaxPooling1D/2D, Flatten, Dropout, Activation, Add and Concatenate"
+    "Dense, Conv1D/2D, MaxPooling1D/2D, Flatten, Dropout, Activation, Add, Concatenate, "
+    "Embedding, LSTM, GRU, Bidirectional, TimeDistributed(Dense), RepeatVector and "
+    "GlobalAverage/MaxPooling1D"
 )
 
 
-def native_loss(lane: str, model) -> bool:
-    """Checks that `lane` can train `model` (softmax cross-entropy on logits); returns whether
-    its labels are sparse (integers) rather than one-hot."""
+def native_loss(lane: str, model) -> str:
+    """Checks that `lane` can train `model` (a cross-entropy on the logits of its last
+    activation); returns the labels' kind: 'sparse' (integers), 'categorical' (one-hot rows)
+    or 'binary' (a column of 0/1 for one sigmoid unit)."""
     if model.loss_name not in NATIVE_LOSSES:
         raise LaneUnsupported(
             f"{lane}: no hand-written form of loss {model.loss_name!r}; "
             f"expected one of {', '.join(NATIVE_LOSSES)}"
         )
     if not model._logits_fused():
-        raise LaneUnsupported(f"{lane}: the model must end in a softmax")
-    return model.loss_name == "sparse_categorical_crossentropy"
+        last = "a sigmoid" if model.loss_name == "binary_crossentropy" else "a softmax"
+        raise LaneUnsupported(f"{lane}: the model must end in {last} for {model.loss_name}")
+    return NATIVE_LOSSES[model.loss_name]
+
+
+def native_recurrent(lane: str, layer, activations=("sigmoid", "hard_sigmoid")):
+    """The recurrent layer a native lane writes by hand (an LSTM or GRU, alone or wrapped in
+    Bidirectional); raises `LaneUnsupported` for a configuration it has no form of: another
+    kind, dropout inside the layer, an activation other than tanh, a gate activation outside
+    `activations`."""
+    from benchbench import layers as L
+
+    inner = layer.forward_layer if isinstance(layer, L.Bidirectional) else layer
+    if not isinstance(inner, L.LSTM | L.GRU):
+        raise unknown_layer(lane, inner)
+    problems = []
+    if inner.dropout or inner.recurrent_dropout:
+        problems.append("dropout inside the layer")
+    if inner.activation != "tanh":
+        problems.append(f"activation {inner.activation!r} (tanh only)")
+    if inner.recurrent_activation not in activations:
+        problems.append(f"recurrent_activation {inner.recurrent_activation!r}")
+    if isinstance(layer, L.Bidirectional) and inner.go_backwards:
+        problems.append("a Bidirectional around a layer that already reads backwards")
+    if problems:
+        raise LaneUnsupported(
+            f"{lane} has no hand-written form of this {type(inner).__name__}: "
+            f"{'; '.join(problems)} (use the {framework_of(lane)} adapter for this model)"
+        )
+    return inner
 
 
 #: Optimizer options the native lanes have no hand-written form of, with their neutral values.

@@ -1,6 +1,12 @@
 """Measures (the results' metrics): what reports show and `check` compares, read from a cell's
 result, with their direction (lower or higher is better); and the two order statistics every
-summary uses. (`benchbench.metrics` is Keras's namespace of model metrics.)"""
+summary uses. (`benchbench.metrics` is Keras's namespace of model metrics.)
+
+A workload is judged on one *quality* measure (`QUALITY_METRICS`), which its ``quality`` names
+(`benchbench.workloads.Workload`): the final validation accuracy (higher is better), or, for a
+workload judged on how well it fits its training data (Keras's text generation), the final
+training loss (lower is better). Its published band applies to that measure.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ class Metric:
             "step_time": lambda: t and t.step_time_median,
             "throughput": lambda: t and t.throughput,
             "val_accuracy": lambda: result.final_val_accuracy,
+            "train_loss": lambda: result.final_train_loss,
             "peak_host_memory": lambda: m and m.peak_host_bytes,
             "peak_gpu_memory": lambda: m and m.peak_gpu_bytes,
         }
@@ -44,10 +51,16 @@ METRICS: dict[str, Metric] = {
         Metric("step_time", "median step", "s", False),
         Metric("throughput", "throughput", "samples/s", True),
         Metric("val_accuracy", "final validation accuracy", "", True),
+        Metric("train_loss", "final training loss", "nats", False),
         Metric("peak_host_memory", "peak host memory", "bytes", False),
         Metric("peak_gpu_memory", "peak GPU memory", "bytes", False),
     )
 }
+
+
+#: Measures a workload can be judged on (``Workload.quality``); the first is the default.
+QUALITY_METRICS = ("val_accuracy", "train_loss")
+DEFAULT_QUALITY = QUALITY_METRICS[0]
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -32,7 +32,14 @@ from typing import Any
 from benchbench.interference import Interference, is_unstable
 
 # Re-exported: the measures were defined here before `benchbench.measures` existed.
-from benchbench.measures import METRICS, Metric, median, percentile  # noqa: F401
+from benchbench.measures import (  # noqa: F401
+    DEFAULT_QUALITY,
+    METRICS,
+    QUALITY_METRICS,
+    Metric,
+    median,
+    percentile,
+)
 
 SCHEMA_VERSION = 2
 #: Versions this benchbench reads (older ones lack the fields added since; see above).
@@ -191,6 +198,20 @@ class CellResult:
             return None
         last = self.epochs[-1]
         return last.val_accuracy if last.val_accuracy is not None else last.accuracy
+
+    @property
+    def final_train_loss(self) -> float | None:
+        """The training loss of the last epoch (the mean over its batches, as Keras logs it)."""
+        if not self.epochs or not self.accuracy_meaningful:
+            return None
+        return self.epochs[-1].loss
+
+    @property
+    def quality_metric(self) -> str:
+        """The measure its workload is judged on (`QUALITY_METRICS`); results written before
+        workloads named one are judged on validation accuracy."""
+        name = (self.workload_info or {}).get("quality") or DEFAULT_QUALITY
+        return name if name in QUALITY_METRICS else DEFAULT_QUALITY
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -48,8 +48,8 @@ def outcome(result: CellResult) -> str:
     """One phrase for a cell's result: its speed when ok, its status and reason otherwise."""
     if result.status == "ok" and result.timing:
         t = result.timing
-        acc = result.final_val_accuracy
-        acc_text = f", val acc {acc:.3f}" if acc is not None else ""
+        acc_text = _quality_text(result, ".3f")
+        acc_text = f", {acc_text}" if acc_text else ""
         marks = "".join(f"; {flag}" for flag in flags(result))
         return (
             f"ok, {t.epoch_time:.3g} s/epoch (first {t.first_epoch_time:.3g} s)"
@@ -59,6 +59,15 @@ def outcome(result: CellResult) -> str:
     if len(reason) > REASON_CHARS:
         reason = reason[: REASON_CHARS - 3] + "..."
     return f"{result.status}: {reason}" if reason else result.status
+
+
+def _quality_text(result: CellResult, spec: str) -> str:
+    """'val acc 0.981', or 'loss 1.402' for a workload judged on its training loss."""
+    if result.quality_metric == "train_loss":
+        loss = result.final_train_loss
+        return f"loss {loss:{spec}}" if loss is not None else ""
+    acc = result.final_val_accuracy
+    return f"val acc {acc:{spec}}" if acc is not None else ""
 
 
 def counts(results: Sequence[CellResult]) -> str:
@@ -75,6 +84,7 @@ def counts(results: Sequence[CellResult]) -> str:
 # -- the table -----------------------------------------------------------------------------------
 
 HEADER = ("workload", "backend", "dev", "reps", "s/epoch", "1st ep", "val acc", "MiB", "notes")
+#: The 'val acc' column of a workload judged on its training loss shows 'loss 1.4012'.
 
 
 def _median(values: list[float]) -> float | None:
@@ -117,7 +127,12 @@ def _row(cells: list[CellResult], reasons: dict[str, int]) -> tuple[str, ...]:
             text = f"{r.status}: {r.reason}".strip().rstrip(":")
             reasons.setdefault(text, len(reasons) + 1)
             notes.append(f"{r.status} [{reasons[text]}]")
-    accuracy = [r.final_val_accuracy for r in ok if r.final_val_accuracy is not None]
+    if ok and ok[0].quality_metric == "train_loss":
+        losses = [r.final_train_loss for r in ok if r.final_train_loss is not None]
+        quality = f"loss {_fmt(_median(losses), '.4f')}" if losses else "-"
+    else:
+        accuracy = [r.final_val_accuracy for r in ok if r.final_val_accuracy is not None]
+        quality = _fmt(_median(accuracy), ".4f")
     memory = [r.memory.peak_host_bytes / 2**20 for r in ok if r.memory]
     return (
         spec.workload,
@@ -126,7 +141,7 @@ def _row(cells: list[CellResult], reasons: dict[str, int]) -> tuple[str, ...]:
         f"{len(ok)}/{len(cells)}",
         _speed(ok),
         _fmt(_median([r.timing.first_epoch_time for r in ok if r.timing]), ".3g"),
-        _fmt(_median(accuracy), ".4f"),
+        quality,
         _fmt(_median(memory), ".0f"),
         ", ".join(dict.fromkeys(notes)),
     )

@@ -5,6 +5,7 @@ Defaults (identical code varies 2.5-3% between runs on shared CI machines, hence
     epoch_time        10%   steady-state seconds per epoch
     throughput        10%   training samples per second
     val_accuracy      1pt   final validation accuracy, in percentage points
+    train_loss        2%    final training loss (workloads judged on it)
     peak_host_memory  10%
     peak_gpu_memory   10%   (where both sides recorded it)
     step_time         off   (says what epoch_time says; e.g. step_time=10% turns it on)
@@ -14,7 +15,8 @@ A spec is ``METRIC=VALUE`` or, for one workload, ``WORKLOAD:METRIC=VALUE``; VALU
 (relative to the baseline median), ``Npt`` (absolute, in percentage points: accuracy only) or
 ``off``. Later specs win; a workload's specs win over global ones. ``METRIC`` may be an alias:
 ``time`` (epoch_time, step_time, first_epoch_time and throughput: speed as a whole),
-``accuracy`` (val_accuracy) or ``memory`` (both memory metrics). An alias changes the metrics
+``accuracy`` (val_accuracy), ``loss`` (train_loss) or ``memory`` (both memory metrics).
+A quality measure (val_accuracy, train_loss) is compared only for the workloads judged on it. An alias changes the metrics
 of its group that are on; a metric's own name also turns it on.
 """
 
@@ -31,6 +33,7 @@ from benchbench.results import METRICS
 ALIASES: dict[str, tuple[str, ...]] = {
     "time": ("epoch_time", "step_time", "first_epoch_time", "throughput"),
     "accuracy": ("val_accuracy",),
+    "loss": ("train_loss",),
     "memory": ("peak_host_memory", "peak_gpu_memory"),
 }
 
@@ -58,6 +61,7 @@ DEFAULT_THRESHOLDS: dict[str, Threshold | None] = {
     "epoch_time": Threshold(10, "%"),
     "throughput": Threshold(10, "%"),
     "val_accuracy": Threshold(1, "pt"),
+    "train_loss": Threshold(2, "%"),
     "peak_host_memory": Threshold(10, "%"),
     "peak_gpu_memory": Threshold(10, "%"),
     "step_time": None,

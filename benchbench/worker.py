@@ -116,10 +116,14 @@ def fit_arrays(workload, profile, data) -> tuple[np.ndarray, ...]:
 
 
 def labels_for(workload, y: np.ndarray) -> np.ndarray:
-    if workload.loss == "categorical_crossentropy" and y.ndim == 1:
+    """Labels as the loss takes them, from a loader's integer labels or one-hot rows."""
+    integer_rank = 1 + len(workload.label_shape)
+    if workload.loss == "categorical_crossentropy" and y.ndim == integer_rank:
         return np.eye(workload.num_classes, dtype=np.float32)[y.astype(int)]
-    if workload.loss == "sparse_categorical_crossentropy" and y.ndim == 2:
-        return y.argmax(axis=1)
+    if workload.loss == "sparse_categorical_crossentropy" and y.ndim == integer_rank + 1:
+        return y.argmax(axis=-1)
+    if workload.loss == "binary_crossentropy" and y.ndim == 1:
+        return y.astype(np.float32)[:, None]
     return y
 
 
@@ -199,7 +203,8 @@ def train(spec: CellSpec, backend, workload, progress: ProgressWriter, fit_verbo
         batch_size=batch_size,
         epochs=epochs,
         verbose=fit_verbose,
-        validation_data=(x_test, y_test),
+        # a workload without a test set (judged on its training loss) is not validated
+        validation_data=(x_test, y_test) if len(x_test) else None,
         callbacks=[timer, progress, sampler],  # the sampler after the timer: see its docstring
         shuffle_seed=spec.seed,
     )

@@ -15,6 +15,7 @@ file like the package's, defining ``WORKLOAD = Workload(...)``, or a Keras-2-sty
     EPOCHS = 20                       # optional: the default profile's epochs (10)
     QUICK_EPOCHS = 1                  # optional: --quick's epochs (1)
     NAME = "my_model"                 # optional: the file's stem
+    QUALITY = "val_accuracy"          # optional: or "train_loss" (see Workload.quality)
     def data(quick, synthetic, seed): # optional: returns benchbench.datasets.Prepared
 
 The input shape, the number of classes and the parameter count come from the built model.
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from benchbench.errors import BenchbenchError, UnknownNameError
+from benchbench.measures import DEFAULT_QUALITY, METRICS, QUALITY_METRICS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,15 +54,20 @@ class Profile:
 
 
 @dataclasses.dataclass(frozen=True)
-class AccuracyBand:
-    """The published test accuracy range for the default profile, with where it comes from."""
+class Band:
+    """The published range of a workload's quality measure at its default profile (a test
+    accuracy, or a training loss for a workload judged on its loss), with where it comes from."""
 
     low: float
     high: float
     source: str
 
-    def contains(self, accuracy: float) -> bool:
-        return self.low <= accuracy <= self.high
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+#: The name the band had when every workload was judged on accuracy.
+AccuracyBand = Band
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +88,8 @@ class Workload:
         default: the default profile (the published setting).
         quick: a short profile for smoke runs and CI.
         params: the published parameter count.
-        reference: the published accuracy band for the default profile, if there is one.
+        reference: the published band of the quality measure for the default profile, if
+            there is one.
         options: recorded settings beyond the above (e.g. data augmentation).
         data: a loader for a dataset that `benchbench.datasets` does not provide, called as
             ``data(quick=, synthetic=, seed=)`` and returning a ``datasets.Prepared``; None (the
@@ -89,6 +97,15 @@ class Workload:
         vocabulary: for a model fed token ids (an Embedding first): how many ids there are.
             The inputs are then int32 ids in ``[0, vocabulary)``, and synthetic data draws them
             from that range; None: float32 inputs.
+        quality: the measure the workload is judged on and its band applies to, one of
+            `benchbench.measures.QUALITY_METRICS`: 'val_accuracy' (the default; higher is
+            better) or 'train_loss' (the last epoch's training loss, lower is better: for a
+            workload with no test set, such as Keras's text generation).
+        label_shape: the shape of one sample's integer labels: () for one class per sample,
+            ``(steps,)`` for a model that predicts a class at every output step (a
+            ``TimeDistributed`` softmax). One-hot encoding adds the class axis.
+        dataset_options: keyword arguments for the dataset's loader (e.g. IMDB's ``num_words``
+            and ``maxlen``), recorded with the settings.
     """
 
     name: str
@@ -103,10 +120,25 @@ class Workload:
     default: Profile
     quick: Profile
     params: int
-    reference: AccuracyBand | None = None
+    reference: Band | None = None
     options: dict = dataclasses.field(default_factory=dict)
     data: Callable[..., Any] | None = None
     vocabulary: int | None = None
+    quality: str = DEFAULT_QUALITY
+    label_shape: tuple[int, ...] = ()
+    dataset_options: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.quality not in QUALITY_METRICS:
+            raise ValueError(
+                f"workload {self.name!r}: quality must be one of {', '.join(QUALITY_METRICS)}, "
+                f"got {self.quality!r}"
+            )
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Whether a lower value of its quality measure is better (a loss)."""
+        return not METRICS[self.quality].higher_is_better
 
     def summary(self) -> dict:
         """The workload's settings as plain data, for results files and listings."""
@@ -124,7 +156,10 @@ class Workload:
             "params": self.params,
             "reference": dataclasses.asdict(self.reference) if self.reference else None,
             "options": dict(self.options),
+            "quality": self.quality,
             **({"vocabulary": self.vocabulary} if self.vocabulary else {}),
+            **({"label_shape": list(self.label_shape)} if self.label_shape else {}),
+            **({"dataset_options": dict(self.dataset_options)} if self.dataset_options else {}),
         }
 
 
@@ -229,22 +264,28 @@ def _from_keras_style(path: Path, module) -> Workload:
         ) from None
     epochs = int(getattr(module, "EPOCHS", 10))
     doc = (module.__doc__ or "").strip().splitlines()
-    return Workload(
-        name=str(getattr(module, "NAME", path.stem)),
-        description=doc[0] if doc else f"user workload from {path.name}",
-        dataset=str(getattr(module, "DATASET", "custom")),
-        input_shape=tuple(model.input.shape),
-        num_classes=int(model.output.shape[-1]),
-        build=module.build,
-        optimizer=lambda: optimizer,
-        loss=module.LOSS,
-        batch_size=int(getattr(module, "BATCH_SIZE", 32)),
-        default=Profile(epochs=epochs),
-        quick=Profile(epochs=int(getattr(module, "QUICK_EPOCHS", 1))),
-        params=model.count_params(),
-        options={"file": str(path)},
-        data=getattr(module, "data", None),
-    )
+    binary = module.LOSS == "binary_crossentropy"  # one sigmoid output, labels 0 and 1
+    try:
+        return Workload(
+            name=str(getattr(module, "NAME", path.stem)),
+            description=doc[0] if doc else f"user workload from {path.name}",
+            dataset=str(getattr(module, "DATASET", "custom")),
+            input_shape=tuple(model.input.shape),
+            num_classes=2 if binary else int(model.output.shape[-1]),
+            build=module.build,
+            optimizer=lambda: optimizer,
+            loss=module.LOSS,
+            batch_size=int(getattr(module, "BATCH_SIZE", 32)),
+            default=Profile(epochs=epochs),
+            quick=Profile(epochs=int(getattr(module, "QUICK_EPOCHS", 1))),
+            params=model.count_params(),
+            options={"file": str(path)},
+            data=getattr(module, "data", None),
+            quality=str(getattr(module, "QUALITY", DEFAULT_QUALITY)),
+            label_shape=() if binary else tuple(model.output.shape[:-1]),
+        )
+    except ValueError as exc:  # e.g. an unknown QUALITY
+        raise WorkloadFileError(f"workload file {path}: {exc}") from None
 
 
 def name_of_file(path: str | os.PathLike) -> str:

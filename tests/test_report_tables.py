@@ -17,7 +17,7 @@ import pytest
 
 from benchbench.errors import BenchbenchError, UnknownNameError
 from benchbench.report import data, formats, markdown, plots, sections
-from benchbench.report.tables import SPEED, accuracy_table, metric_table
+from benchbench.report.tables import SPEED, metric_table, quality_table
 from benchbench.results import ResultsWarning, write_result
 from tests.report_fixtures import MNIST1D_CNN, MNIST_MLP, RESULTS_DIR, make_result
 
@@ -42,7 +42,7 @@ def _cell(loaded, workload, backend, column, table="speed"):
     if table == "speed":
         frame = metric_table(loaded, workload, SPEED).frame
     else:
-        frame = accuracy_table(loaded, workload).frame
+        frame = quality_table(loaded, workload).frame
     return frame.at[backend, column]
 
 
@@ -113,13 +113,13 @@ def test_accuracy_out_of_band_is_flagged(loaded):
     assert theano.text == "97.12% ⚠ ⇅" and "out-of-band" in theano.flags
     tf = _cell(loaded, "mnist_mlp", "tensorflow", A, "accuracy")
     assert (tf.text, tf.flags) == ("98.25%", ())
-    table = accuracy_table(loaded, "mnist_mlp")
+    table = quality_table(loaded, "mnist_mlp")
     assert "Reference band: 97.96–98.43%" in table.caption
     assert any(note.startswith("⚠ outside the reference band") for note in table.footnotes)
 
 
 def test_synthetic_accuracy_is_not_meaningful(loaded):
-    table = accuracy_table(loaded, "mnist1d_cnn")
+    table = quality_table(loaded, "mnist1d_cnn")
     assert table.frame.at["torch", QUICK].text == "n/m"
     assert table.frame.at["torch", FULL].text == "91.80%"  # in the band: the default setting
     assert any("synthetic" in note for note in table.footnotes)
@@ -155,7 +155,7 @@ def test_gpu_memory_of_a_cpu_cell_is_empty_not_failed(loaded):
 def test_quick_runs_are_not_checked_against_the_band(tmp_path):
     result = make_result("torch", MNIST_MLP, quick=True, final_acc=0.95)
     write_result(tmp_path, result)
-    cell = accuracy_table(data.load([tmp_path]), "mnist_mlp").frame.at["torch", A]
+    cell = quality_table(data.load([tmp_path]), "mnist_mlp").frame.at["torch", A]
     assert cell.text == "95.00% ‡" and "out-of-band" not in cell.flags
 
 

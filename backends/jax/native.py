@@ -4,7 +4,8 @@ What a JAX user writes by hand: the weights are a list of arrays (Keras's layout
 own: NHWC activations, HWIO kernels), ``loss_fn(params, x, y, key)`` is a pure function of
 ``jax.numpy``/``jax.lax`` ops, ``jax.value_and_grad`` differentiates it, the optimizer update
 is written out, and the whole train step is one ``jax.jit`` program whose weights, slots and step
-counter are donated and returned. It starts from the benchbench model's weights and runs inside
+counter are donated and returned. Recurrent layers are ``lax.scan`` loops over a hand-written
+cell (`backends.jax.native_rnn`). It starts from the benchbench model's weights and runs inside
 benchbench's fit loop, so batching and timing are the adapter's and only the step differs.
 """
 
@@ -15,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from backends.jax import native_rnn
 from benchbench import lanes
 from benchbench import layers as L
 
@@ -73,6 +75,11 @@ def _layer_fn(layer, activation: str):
     """
     if isinstance(layer, L.Dense):
         return _affine(layer, jnp.matmul, activation)
+    sequence = native_rnn.layer_fn(
+        layer, activation, lambda dense, act: _affine(dense, jnp.matmul, act)
+    )
+    if sequence is not None:
+        return sequence
     if isinstance(layer, L.Conv1D | L.Conv2D):
         return _affine(layer, _conv(layer), activation)
     if isinstance(layer, L.MaxPooling1D | L.MaxPooling2D):
@@ -201,16 +208,23 @@ def make_update(config: dict):
 
 
 def make_loss_fn(model, forward):
-    """``loss_fn(params, x, y, key) -> (loss, accuracy)``: softmax cross-entropy on logits."""
-    sparse = lanes.native_loss("native:jax", model)
+    """``loss_fn(params, x, y, key) -> (loss, accuracy)``: cross-entropy on the logits (softmax
+    over the last axis, for one class per sample or per output step; or a sigmoid unit)."""
+    kind = lanes.native_loss("native:jax", model)
 
     def loss_fn(params, x, y, key):
         logits = forward(params, x, key)
+        if kind == "binary":  # max(z, 0) - z y + log(1 + exp(-|z|)): never overflows
+            losses = jnp.maximum(logits, 0.0) - logits * y + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+            hits = (logits > 0.0) == (y > 0.5)
+            return losses.mean(), hits.mean(dtype=jnp.float32)
+        logits = logits.reshape(-1, logits.shape[-1])
         log_probs = jax.nn.log_softmax(logits)
-        if sparse:
+        if kind == "sparse":
             labels = y.reshape(-1).astype(jnp.int32)
             loss = -jnp.take_along_axis(log_probs, labels[:, None], axis=1).mean()
         else:
+            y = y.reshape(logits.shape)
             labels = jnp.argmax(y, axis=1)
             loss = -(y * log_probs).sum(axis=1).mean()
         return loss, (jnp.argmax(logits, axis=1) == labels).mean(dtype=jnp.float32)

@@ -92,6 +92,9 @@ def _layer(keras, layer):
     if isinstance(layer, (L.MaxPooling1D, L.MaxPooling2D)):
         pool = keras.layers.MaxPooling1D if rank == 1 else keras.layers.MaxPooling2D
         return pool(layer.pool_size, layer.strides, padding=layer.padding)
+    sequence = _sequence_layer(keras, layer)
+    if sequence is not None:
+        return sequence
     simple = {
         L.Flatten: lambda: keras.layers.Flatten(),
         L.Dropout: lambda: keras.layers.Dropout(layer.rate),
@@ -104,9 +107,51 @@ def _layer(keras, layer):
     return simple[type(layer)]()
 
 
+def _recurrent(keras, layer):
+    """Keras 3's LSTM or GRU for a benchbench one, configured exactly: Keras 3's GRU defaults to
+    ``reset_after=True`` and Keras 2's to False, so it is always given; Keras 3's hard_sigmoid
+    is ``x / 6 + 0.5`` where Keras 2's is ``0.2 x + 0.5``, so it is refused."""
+    if isinstance(layer, L.SimpleRNN) or layer.recurrent_activation != "sigmoid":
+        what = "SimpleRNN" if isinstance(layer, L.SimpleRNN) else layer.recurrent_activation
+        raise LaneUnsupported(f"keras3 lane: no Keras 3 form of this layer ({what})")
+    common = {
+        "activation": layer.activation,
+        "recurrent_activation": layer.recurrent_activation,
+        "use_bias": layer.use_bias,
+        "dropout": layer.dropout,
+        "recurrent_dropout": layer.recurrent_dropout,
+        "return_sequences": layer.return_sequences,
+        "go_backwards": layer.go_backwards,
+    }
+    if isinstance(layer, L.LSTM):
+        return keras.layers.LSTM(layer.units, unit_forget_bias=layer.unit_forget_bias, **common)
+    return keras.layers.GRU(layer.units, reset_after=layer.reset_after, **common)
+
+
+def _sequence_layer(keras, layer):
+    """Keras 3's form of an embedding, recurrent or sequence layer (None for other layers)."""
+    if isinstance(layer, L.Embedding):
+        return keras.layers.Embedding(layer.input_dim, layer.output_dim)
+    if isinstance(layer, L.Recurrent):
+        return _recurrent(keras, layer)
+    if isinstance(layer, L.Bidirectional):
+        return keras.layers.Bidirectional(
+            _recurrent(keras, layer.forward_layer), merge_mode=layer.merge_mode
+        )
+    if isinstance(layer, L.TimeDistributed):
+        return keras.layers.TimeDistributed(_layer(keras, layer.layer))
+    if isinstance(layer, L.RepeatVector):
+        return keras.layers.RepeatVector(layer.n)
+    if isinstance(layer, L.GlobalAveragePooling1D):
+        return keras.layers.GlobalAveragePooling1D()
+    if isinstance(layer, L.GlobalMaxPooling1D):
+        return keras.layers.GlobalMaxPooling1D()
+    return None
+
+
 def build_model(keras, model):
     """The benchbench `model` rebuilt as a Keras 3 functional model with the same weights."""
-    inputs = keras.Input(model.input.shape)
+    inputs = keras.Input(model.input.shape, dtype=model.input_dtype)
     values, made = {model.input.id: inputs}, {}
     for layer, ins, out in model._nodes:
         made.setdefault(layer.name, _layer(keras, layer))

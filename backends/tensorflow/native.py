@@ -5,7 +5,8 @@ TensorFlow's own: NHWC activations, HWIO kernels), the forward pass is ``tf.matm
 ops, the loss is ``tf.nn.softmax_cross_entropy_with_logits`` (or its sparse form), gradients come
 from a ``GradientTape`` and the optimizer is TensorFlow's fused ``ResourceApply*`` kernel where
 one computes exactly the benchbench update. The whole train step is one ``tf.function`` with the
-batch dimension left as None. It starts from the benchbench model's weights and runs inside
+batch dimension left as None; recurrent layers are ``tf.while_loop`` cells inside it
+(`backends.tensorflow.native_rnn`). It starts from the benchbench model's weights and runs inside
 benchbench's fit loop, so batching and timing are the adapter's and only the step differs.
 """
 
@@ -15,6 +16,7 @@ import math
 
 import tensorflow as tf
 
+from backends.tensorflow import native_rnn
 from benchbench import lanes
 from benchbench import layers as L
 
@@ -38,6 +40,11 @@ def _affine(layer, w, op, activation):
     return call
 
 
+def _matmul(x, kernel):
+    """A Dense's product, on the last axis of a sequence too (TimeDistributed)."""
+    return tf.matmul(x, kernel) if x.shape.rank == 2 else tf.einsum("...f,fg->...g", x, kernel)
+
+
 def _dropout(rate):
     def call(xs, seed):
         if seed is None or rate == 0.0:
@@ -54,7 +61,12 @@ def _layer_fn(layer, w, activation: str):
     """
     pad = getattr(layer, "padding", "valid").upper()
     if isinstance(layer, L.Dense):
-        return _affine(layer, w, tf.matmul, activation)
+        return _affine(layer, w, _matmul, activation)
+    sequence = native_rnn.layer_fn(
+        layer, w, activation, lambda dense, act: _affine(dense, w, _matmul, act)
+    )
+    if sequence is not None:
+        return sequence
     if isinstance(layer, L.Conv2D):
         conv2d = lambda x, k: tf.nn.conv2d(x, k, layer.strides, pad)  # noqa: E731
         return _affine(layer, w, conv2d, activation)
@@ -206,23 +218,26 @@ def make_update(config: dict):
 
 
 def _loss(model):
-    sparse = lanes.native_loss("native:tensorflow", model)
+    kind = lanes.native_loss("native:tensorflow", model)
 
     def loss_and_accuracy(logits, y):
-        if sparse:
-            labels = tf.reshape(tf.cast(y, tf.int32), [-1])
+        if kind == "binary":
+            losses = tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits)
+            hits = tf.equal(logits > 0.0, y > 0.5)
+        elif kind == "sparse":
+            labels = tf.reshape(tf.cast(y, tf.int32), tf.shape(logits)[:-1])
             losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-        else:
-            labels = tf.argmax(y, axis=1, output_type=tf.int32)
+            hits = tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), labels)
+        else:  # the last axis holds the classes, per sample or per output step
             losses = tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits)
-        hits = tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), labels)
+            hits = tf.equal(tf.argmax(logits, axis=-1), tf.argmax(y, axis=-1))
         return tf.reduce_mean(losses), tf.reduce_mean(tf.cast(hits, tf.float32))
 
-    return loss_and_accuracy, sparse
+    return loss_and_accuracy, kind == "sparse"
 
 
 def _signature(model, sparse: bool):
-    x = tf.TensorSpec((None, *model.input.shape), tf.float32)
+    x = tf.TensorSpec((None, *model.input.shape), tf.as_dtype(model.input_dtype))
     y = (
         tf.TensorSpec(None, tf.int32)
         if sparse
@@ -269,7 +284,8 @@ def attach(model, backend) -> list[str]:
         seeds = generator.make_seeds(len(model._nodes)) if dropout else None
         with tf.GradientTape() as tape:
             loss, accuracy = loss_and_accuracy(forward(x, seeds), y)
-        grads = tape.gradient(loss, variables)
+        # an Embedding's gradient comes as IndexedSlices; Keras 2's rules update densely
+        grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
         lr = learning_rate(t)
         for v, g, s in zip(variables, grads, slots, strict=True):
             rule(v, g, s, lr, t)

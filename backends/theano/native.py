@@ -5,7 +5,8 @@ forward pass is a tensor expression (``dot`` plus bias; relu as ``x * (x > 0)``,
 fuses into one elementwise loop where ``maximum``'s leaves a separate ``Switch``), ``grad``
 differentiates a cross-entropy on a stable log-softmax whose max carries no gradient, the
 optimizer is a list of ``updates`` written out with Keras 2's rules on an int64 step counter, and
-each step is one compiled ``function``. PyTensor 3 has no convolution or pooling ops (Theano's
+each step is one compiled ``function``; recurrent layers are ``scan`` loops over a hand-written
+cell (`backends.theano.native_rnn`). PyTensor 3 has no convolution or pooling ops (Theano's
 ``nnet.conv2d`` and ``pool_2d`` are gone), so a hand-written CNN does what Theano tutorials did
 before cuDNN: a convolution is im2col from kh*kw shifted strided slices concatenated along the
 channels and one ``dot`` with the reshaped kernel; max-pooling is the elementwise maximum of the
@@ -21,7 +22,7 @@ import math
 
 import numpy as np
 
-from backends.theano import engine
+from backends.theano import engine, native_rnn
 from backends.theano.engine import T
 from backends.theano.trainer import CompiledStep, PredictStep
 from benchbench import lanes
@@ -38,8 +39,8 @@ def _log_softmax(x):
 
 
 def _softmax(x):
-    e = T.exp(x - T.max(x, axis=1, keepdims=True))
-    return e / T.sum(e, axis=1, keepdims=True)
+    e = T.exp(x - T.max(x, axis=-1, keepdims=True))
+    return e / T.sum(e, axis=-1, keepdims=True)
 
 
 _ACTIVATIONS = {
@@ -140,7 +141,12 @@ def _layer_fn(layer, input_shape, activation: str, seed: int):
     in training and is None at inference. `activation` replaces the layer's own (the last
     layer's is left out: the loss takes logits)."""
     if isinstance(layer, L.Dense):
-        return _affine(layer, T.dot, activation)
+        return _affine(layer, native_rnn.dot_last, activation)
+    sequence = native_rnn.layer_fn(
+        layer, activation, lambda dense, act: _affine(dense, native_rnn.dot_last, act)
+    )
+    if sequence is not None:
+        return sequence
     if isinstance(layer, L.Conv1D | L.Conv2D):
         return _affine(layer, _conv(layer, input_shape[:-1], input_shape[-1]), activation)
     if isinstance(layer, L.MaxPooling1D | L.MaxPooling2D):
@@ -259,12 +265,20 @@ class _Optimizer:
 
 
 def _loss_and_accuracy(model, forward, params, x, y, rng):
+    kind = lanes.native_loss("native:theano", model)
     logits = forward(params, x, rng)
+    if kind == "binary":  # max(z, 0) - z y + log(1 + exp(-|z|)): never overflows
+        losses = logits * (logits > 0) - logits * y + T.log1p(T.exp(-abs(logits)))
+        hits = T.eq(logits > 0, y > 0.5)
+        return T.mean(losses), T.mean(hits, dtype="float32")
+    classes = model.output.shape[-1]
+    logits = T.reshape(logits, (-1, classes), ndim=2)  # one row per sample, or per output step
     log_probs = _log_softmax(logits)
-    if model.loss_name == "sparse_categorical_crossentropy":
+    if kind == "sparse":
         labels = T.cast(y.flatten(), "int64")
         loss = -T.mean(log_probs[T.arange(labels.shape[0]), labels])
     else:
+        y = T.reshape(y, (-1, classes), ndim=2)
         labels = T.argmax(y, axis=1)
         loss = -T.mean(T.sum(y * log_probs, axis=1))
     accuracy = T.mean(T.eq(T.argmax(logits, axis=1), labels), dtype="float32")

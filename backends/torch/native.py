@@ -1,7 +1,8 @@
 """The ``native:torch`` reference lane: the workload as PyTorch an expert writes for speed.
 
 The model becomes a ``torch.nn.Module`` of standard modules (``nn.Linear``, ``nn.Conv2d``,
-``nn.MaxPool2d``, ``nn.Dropout``), trained with a ``torch.optim`` optimizer and
+``nn.MaxPool2d``, ``nn.Dropout``; ``nn.Embedding``, ``nn.LSTM`` and ``nn.GRU`` for sequence
+models, see `backends.torch.native_rnn`), trained with a ``torch.optim`` optimizer and
 ``loss.backward()``. What PyTorch's performance guidance offers on CPU is used: convolutions run
 channels-last (the NHWC batch is viewed as NCHW without a copy, and the module's weights are in
 ``torch.channels_last``), optimizers use their fused kernels (``fused=True``: SGD, Adagrad, Adam)
@@ -20,6 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from backends.torch import native_rnn
 from benchbench import lanes
 from benchbench import layers as L
 from benchbench.errors import LaneUnsupported
@@ -55,14 +57,25 @@ def _act(name: str) -> list[nn.Module]:
     return [cls()] if cls else []
 
 
-def _module(layer, input_shape, weights) -> nn.Module | object:
-    """A torch module for one layer, loaded with its weights (Keras layout in `weights`)."""
+def _dense(layer, input_shape, weights, activation: str | None = None) -> nn.Module:
+    linear = nn.Linear(input_shape[-1], layer.units, bias=layer.use_bias)  # on the last axis
+    linear.weight.data = torch.from_numpy(weights[0].T.copy())
+    if layer.use_bias:
+        linear.bias.data = torch.from_numpy(weights[1].copy())
+    return nn.Sequential(linear, *_act(activation or layer.activation))
+
+
+def _module(layer, input_shape, weights, last: bool = False) -> nn.Module | object:
+    """A torch module for one layer, loaded with its weights (Keras layout in `weights`); the
+    `last` layer's activation is left out (the loss takes logits)."""
     if isinstance(layer, L.Dense):
-        linear = nn.Linear(input_shape[0], layer.units, bias=layer.use_bias)
-        linear.weight.data = torch.from_numpy(weights[0].T.copy())
-        if layer.use_bias:
-            linear.bias.data = torch.from_numpy(weights[1].copy())
-        return nn.Sequential(linear, *_act(layer.activation))
+        return _dense(layer, input_shape, weights, "linear" if last else None)
+    output = "linear" if last else None
+    sequence = native_rnn.module(
+        layer, input_shape, weights, lambda *a: _dense(*a, activation=output)
+    )
+    if sequence is not None:
+        return sequence
     if isinstance(layer, L.Conv2D):
         if layer.padding == "same" and any(k % 2 == 0 for k in layer.kernel_size):
             raise LaneUnsupported("native:torch: even 'same' kernels pad asymmetrically")
@@ -86,7 +99,7 @@ def _module(layer, input_shape, weights) -> nn.Module | object:
     if isinstance(layer, L.Dropout):
         return nn.Dropout(layer.rate)
     if isinstance(layer, L.Activation):
-        return nn.Sequential(*_act(layer.activation))
+        return nn.Sequential(*_act("linear" if last else layer.activation))
     if isinstance(layer, L.Add):
         return _Sum()
     raise LaneUnsupported(
@@ -112,8 +125,9 @@ def build_module(model) -> nn.Module:
     """The benchbench `model` as a torch module with the same (current) weights."""
     shapes = model._input_shapes()
     weights = model.get_weights()
+    last = model._nodes[-1][0]
     modules = {
-        layer.name: _module(layer, shapes[layer], weights[model._slices[layer]])
+        layer.name: _module(layer, shapes[layer], weights[model._slices[layer]], layer is last)
         for layer in model.layers
     }
     return _Graph(model, modules)
@@ -173,15 +187,30 @@ def deviations(config: dict) -> list[str]:
 
 
 def _loss(model):
-    sparse = lanes.native_loss("native:torch", model)
+    kind = lanes.native_loss("native:torch", model)
 
     def loss_and_accuracy(out, y):
-        target = y.long().reshape(-1) if sparse else y
-        labels = target if sparse else y.argmax(1)
-        loss = nn.functional.cross_entropy(out, target)
-        return loss, (out.argmax(1) == labels).float().mean()
+        if kind == "binary":
+            loss = nn.functional.binary_cross_entropy_with_logits(out, y)
+            return loss, ((out > 0) == (y > 0.5)).float().mean()
+        logits = out.reshape(-1, out.shape[-1])  # one row per sample, or per output step
+        if kind == "sparse":
+            labels = y.long().reshape(-1)
+            loss = nn.functional.cross_entropy(logits, labels)
+        else:
+            target = y.reshape(-1, out.shape[-1])
+            labels = target.argmax(1)
+            loss = nn.functional.cross_entropy(logits, target)
+        return loss, (logits.argmax(1) == labels).float().mean()
 
     return loss_and_accuracy
+
+
+def _output(model):
+    """The last layer's activation, which training leaves to the loss."""
+    if model.loss_name == "binary_crossentropy":
+        return torch.sigmoid
+    return lambda out: torch.softmax(out, dim=-1)
 
 
 def attach(model, backend) -> list[str]:
@@ -193,8 +222,10 @@ def attach(model, backend) -> list[str]:
     if images:
         module = module.to(memory_format=torch.channels_last)
     config = model.optimizer.config()
-    opt, scheduler = make_optimizer(config, module.parameters(), device)
+    trained = (p for p in module.parameters() if p.requires_grad)  # not an LSTM's zero b_hh
+    opt, scheduler = make_optimizer(config, trained, device)
     loss_and_accuracy = _loss(model)
+    output = _output(model)
 
     def batch(array):
         x = torch.from_numpy(array).to(device, non_blocking=True)
@@ -225,7 +256,7 @@ def attach(model, backend) -> list[str]:
     def predict_step(x):
         if module.training:
             module.eval()
-        return torch.softmax(module(batch(x)), dim=1).cpu().numpy()
+        return output(module(batch(x))).cpu().numpy()
 
     model._train_step, model._test_step, model._predict_step = train_step, test_step, predict_step
     return deviations(config)

@@ -11,17 +11,18 @@ HELP = "compare results against a baseline; exit 1 on a regression, 2 on missing
 
 EPILOG = """\
 A change is a regression when it is beyond its metric's threshold in the metric's bad direction
-(time, memory: up; throughput, accuracy: down) and significant: one-sided Mann-Whitney U over
+(time, memory, loss: up; throughput, accuracy: down) and significant: one-sided Mann-Whitney U over
 the repeats, p <= --alpha. With a single repeat the threshold alone decides, and the output
 says so. A timing change in a cell that was noisy on either side (other processes used more
 than 10% of its CPUs while it trained) is "unclear (noisy)": listed, never a regression.
 
 default thresholds:
   epoch_time=10%  throughput=10%  val_accuracy=1pt  peak_host_memory=10%  peak_gpu_memory=10%
+  train_loss=2% (only for a workload judged on its training loss, such as lstm_text_generation)
   step_time=off  first_epoch_time=off (compile-dominated and noisy; try first_epoch_time=50%)
 
 threshold specs (repeatable; later ones win, a workload's win over global ones):
-  --threshold time=15%             aliases: time (the timings and throughput), accuracy, memory
+  --threshold time=15%             aliases: time (the timings and throughput), accuracy, loss, memory
   --threshold accuracy=2pt         pt: percentage points (accuracy only)
   --threshold mnist_cnn:time=20%   one workload
   --threshold step_time=10%        a metric's own name turns it on; =off turns it off

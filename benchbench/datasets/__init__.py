@@ -5,16 +5,19 @@ One module per dataset, as in Keras (``from benchbench.datasets import mnist``;
 ``mnist.load_data()`` is Keras 2's), each with its `DatasetInfo` (``INFO``), ``availability()``
 and ``load()``; `files` finds, checks and (only when asked) downloads Keras's files:
 
-- ``mnist``, ``cifar10`` (and ``imdb``, for Keras 2 scripts): Keras's files, looked up in
+- ``mnist``, ``cifar10``, ``imdb`` and ``nietzsche``: Keras's files, looked up in
   ``$BENCHBENCH_DATA``, then in Keras's cache (``$KERAS_HOME/datasets``, default
   ``~/.keras/datasets``), checked against known checksums. Downloads only when asked
   (``download=True``, ``BENCHBENCH_DOWNLOAD=1``, `fetch`).
+- ``addition``: Keras's addition-RNN problems, generated from the cell's seed.
 - ``mnist1d``: made by the ``mnist1d`` package (defaults, seed 42), cached under
   ``$BENCHBENCH_CACHE`` (default ``~/.cache/benchbench``).
 - ``digits``: scikit-learn's bundled 8x8 digits, split 1,347 / 450 by a fixed permutation.
 
 `prepare` gives a workload its data: images scaled to [0, 1] as in the Keras examples; labels
-int32 for ``sparse_categorical_crossentropy``, one-hot float32 otherwise. ``synthetic=True``
+int32 for ``sparse_categorical_crossentropy``, a float32 column of 0/1 for
+``binary_crossentropy``, one-hot float32 otherwise (one class per output step for a workload
+with a ``label_shape``). A workload's ``dataset_options`` go to its dataset's loader. ``synthetic=True``
 gives random data of the real shapes and sizes instead, for speed runs whose accuracy means
 nothing.
 """
@@ -25,7 +28,7 @@ import dataclasses
 
 import numpy as np
 
-from benchbench.datasets import cifar10, digits, files, imdb, mnist, mnist1d
+from benchbench.datasets import addition, cifar10, digits, files, imdb, mnist, mnist1d, nietzsche
 from benchbench.datasets.base import DatasetInfo
 from benchbench.datasets.files import (
     CACHE_ENV,
@@ -56,12 +59,15 @@ __all__ = [
     "fetch",
     "files",
     "imdb",
+    "nietzsche",
     "prepare",
     "verify",
 ]
 
 #: The datasets a workload can name, by name.
-MODULES = {m.INFO.name: m for m in (mnist, cifar10, mnist1d, digits)}
+MODULES = {
+    m.INFO.name: m for m in (mnist, cifar10, mnist1d, digits, imdb, nietzsche, addition)
+}
 INFO: dict[str, DatasetInfo] = {name: m.INFO for name, m in MODULES.items()}
 #: Every dataset a workload can name. Synthetic data is a mode of `prepare`, not a dataset.
 DATASETS = tuple(INFO)
@@ -103,7 +109,8 @@ def prepare(
             loaded and how the labels are encoded.
         quick: keep only the first ``workload.quick.train_samples`` / ``test_samples``.
         synthetic: random inputs and labels of the real shapes and sizes; nothing is read.
-        seed: seed of the synthetic data (real data does not depend on it).
+        seed: seed of the synthetic data, and of a dataset generated from the seed
+            (``DatasetInfo.seeded``); data read from files does not depend on it.
         download: fetch a missing file from its canonical URL; default: ``$BENCHBENCH_DOWNLOAD``.
 
     Raises:
@@ -117,7 +124,9 @@ def prepare(
         n_test = workload.quick.test_samples or n_test
     if synthetic:
         return _synthetic(workload, n_train, n_test, seed)
-    x_train, y_train, x_test, y_test, source = MODULES[info.name].load(download=download)
+    seeded = {"seed": seed} if info.seeded else {}
+    loaded = MODULES[info.name].load(download=download, **seeded, **workload.dataset_options)
+    x_train, y_train, x_test, y_test, source = loaded
     train = _features(x_train[:n_train], info, workload), _labels(y_train[:n_train], workload)
     test = _features(x_test[:n_test], info, workload), _labels(y_test[:n_test], workload)
     return Prepared(*train, *test, info.name, False, source)
@@ -184,7 +193,8 @@ def _features(x: np.ndarray, info: DatasetInfo, workload: Workload) -> np.ndarra
 
 
 def _labels(y: np.ndarray, workload: Workload) -> np.ndarray:
-    y = np.asarray(y).reshape(-1).astype(np.int64)
+    """Integer labels as the workload's loss takes them (see the module docstring)."""
+    y = np.asarray(y).astype(np.int64).reshape((-1, *workload.label_shape))
     if y.size and not 0 <= y.min() <= y.max() < workload.num_classes:
         raise ValueError(
             f"workload {workload.name!r} has {workload.num_classes} classes but the labels run "
@@ -192,6 +202,8 @@ def _labels(y: np.ndarray, workload: Workload) -> np.ndarray:
         )
     if workload.loss == "sparse_categorical_crossentropy":
         return y.astype(np.int32)
+    if workload.loss == "binary_crossentropy":
+        return y.astype(np.float32).reshape(len(y), -1)
     return np.eye(workload.num_classes, dtype=np.float32)[y]
 
 
@@ -204,7 +216,8 @@ def _synthetic(workload: Workload, n_train: int, n_test: int, seed: int) -> Prep
             x = rng.integers(0, workload.vocabulary, shape).astype(np.int32)
         else:
             x = rng.random(shape, dtype=np.float32)
-        return x, _labels(rng.integers(0, workload.num_classes, n), workload)
+        labels = rng.integers(0, workload.num_classes, (n, *workload.label_shape))
+        return x, _labels(labels, workload)
 
     (x_train, y_train), (x_test, y_test) = make(n_train), make(n_test)
     source = f"synthetic: uniform random inputs and labels (seed {seed})"

@@ -15,6 +15,8 @@ class DatasetInfo:
         train_size, test_size: the samples of each split.
         num_classes: label classes (2 for a binary task).
         scale: stored values are divided by this (1.0: used as they are; token ids are).
+        seeded: the data is generated from the cell's seed (its ``load`` takes ``seed``), so
+            every backend of a repeat trains on the same data and repeats differ.
     """
 
     name: str
@@ -23,3 +25,4 @@ class DatasetInfo:
     test_size: int
     num_classes: int
     scale: float
+    seeded: bool = False

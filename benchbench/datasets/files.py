@@ -48,9 +48,15 @@ URLS: dict[str, str] = {
     "cifar-10-python.tar.gz": "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
     "imdb.npz": "https://s3.amazonaws.com/text-datasets/imdb.npz",
     "imdb_word_index.json": "https://s3.amazonaws.com/text-datasets/imdb_word_index.json",
+    "nietzsche.txt": "https://s3.amazonaws.com/text-datasets/nietzsche.txt",
 }
 #: A dataset's main file, for `fetch` by dataset name.
-DATASET_FILES = {"mnist": "mnist.npz", "cifar10": "cifar-10-python.tar.gz", "imdb": "imdb.npz"}
+DATASET_FILES = {
+    "mnist": "mnist.npz",
+    "cifar10": "cifar-10-python.tar.gz",
+    "imdb": "imdb.npz",
+    "nietzsche": "nietzsche.txt",
+}
 
 
 def known_checksums() -> dict[str, str]:

@@ -1,5 +1,9 @@
 """IMDB movie-review sentiment, from Keras's ``imdb.npz`` (and ``imdb_word_index.json``).
 
+`load` gives the IMDB workloads their arrays as Keras's ``imdb_bidirectional_lstm.py`` and
+``imdb_fasttext.py`` make them: `load_data` with ``num_words``, then every review cut or padded
+with zeros to ``maxlen`` ids, both at the front (``pad_sequences``' defaults).
+
 `load_data` is Keras 2.3.1's ``keras.datasets.imdb.load_data``: the reviews as lists of word
 ids (1 starts a review, 2 stands for a word cut by ``num_words``/``skip_top``, real words from
 ``index_from``), shuffled with ``seed``. The file holds pickled lists, so it is opened only after
@@ -17,6 +21,7 @@ import numpy as np
 from benchbench.datasets import files
 from benchbench.datasets.base import DatasetInfo
 from benchbench.errors import DataUnavailable
+from benchbench.preprocessing.sequence import pad_sequences
 
 INFO = DatasetInfo("imdb", (), 25_000, 25_000, 2, 1.0)
 FILE = "imdb.npz"
@@ -26,6 +31,29 @@ WORD_INDEX = "imdb_word_index.json"
 def availability() -> tuple[bool, str]:
     path = files.find(FILE)
     return (True, str(path)) if path else (False, files.missing("imdb", FILE, files.URLS[FILE]))
+
+
+def load(*, download: bool | None = None, num_words: int | None = None, maxlen: int = 100):
+    """``(x_train, y_train, x_test, y_test, source)``: ids ``(n, maxlen)`` int32 (Keras's
+    defaults ``seed=113, start_char=1, oov_char=2, index_from=3``), labels 0/1.
+
+    Args:
+        num_words: keep the most frequent words below this id (the examples' ``max_features``).
+        maxlen: the length every review is cut or padded to, at its front (as ``pad_sequences``
+            does by default; not `load_data`'s ``maxlen``, which drops longer reviews).
+
+    Raises:
+        DataUnavailable: the file is missing or not Keras's, with where to put it.
+    """
+    (x_train, y_train), (x_test, y_test) = load_data(num_words=num_words, download=download)
+    source = str(files.find(FILE) or FILE)
+    return (
+        pad_sequences(x_train, maxlen=maxlen),
+        np.asarray(y_train),
+        pad_sequences(x_test, maxlen=maxlen),
+        np.asarray(y_test),
+        f"{source} (num_words={num_words}, padded to {maxlen})",
+    )
 
 
 def _reviews(path: str, download: bool | None):

@@ -25,7 +25,14 @@ import pandas as pd
 from benchbench import registry
 from benchbench.errors import BenchbenchError
 from benchbench.report.settings import describe_setting, setting_key, settings_of
-from benchbench.results import METRICS, CellResult, ResultsWarning, load_results
+from benchbench.results import (
+    DEFAULT_QUALITY,
+    METRICS,
+    QUALITY_METRICS,
+    CellResult,
+    ResultsWarning,
+    load_results,
+)
 
 GROUP = ["workload", "backend", "device", "machine", "setting"]
 #: Metrics whose single-repeat range comes from the repeat's steady epochs.
@@ -122,6 +129,12 @@ class ReportData:
             if result.spec.workload == workload and result.workload_info:
                 return result.workload_info
         return {}
+
+    def quality(self, workload: str) -> str:
+        """The measure `workload` is judged on (`benchbench.measures.QUALITY_METRICS`)."""
+        info = self.workload_info(workload)
+        name = info.get("quality") or DEFAULT_QUALITY
+        return name if name in QUALITY_METRICS else DEFAULT_QUALITY
 
     def memo(self, key: tuple, compute):
         """`compute()`, once per key: tables, findings and plots share aggregates."""

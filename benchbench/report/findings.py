@@ -28,7 +28,8 @@ class Finding:
         fastest: the fastest benchbench backend and its seconds per epoch ('' if none).
         others: every other timed backend with its time relative to the fastest.
         missing: backends without a timing, with their status.
-        accuracy: whether backends agree on accuracy, and who is outside the reference band.
+        accuracy: whether backends agree on the workload's quality measure (accuracy, or the
+            training loss of a workload judged on it), and who is outside the reference band.
     """
 
     workload: str
@@ -56,12 +57,13 @@ def findings(data: ReportData) -> list[Finding]:
     found = []
     for workload in data.workloads():
         speed = stats_by_column(data, workload, "epoch_time")
-        accuracy = stats_by_column(data, workload, "val_accuracy")
+        metric = data.quality(workload)
+        accuracy = stats_by_column(data, workload, metric)
         info = data.workload_info(workload)
         for column in data.columns(workload):
             fastest, others, missing = _speed(data, speed.get(column, pd.DataFrame()))
-            agreement = _accuracy(
-                data, workload, column, accuracy.get(column, pd.DataFrame()), info
+            agreement = _agreement(
+                data, workload, column, accuracy.get(column, pd.DataFrame()), info, metric
             )
             found.append(Finding(workload, column.label, fastest, others, missing, agreement))
     return found
@@ -99,8 +101,13 @@ def _status(status: object) -> str:
     return status if isinstance(status, str) and status else "no timing recorded"
 
 
-def _accuracy(
-    data: ReportData, workload: str, column: Column, stats: pd.DataFrame, info: dict
+def _agreement(
+    data: ReportData,
+    workload: str,
+    column: Column,
+    stats: pd.DataFrame,
+    info: dict,
+    metric: str,
 ) -> str:
     cells = data.cells
     group = cells[
@@ -116,12 +123,14 @@ def _accuracy(
         if not group.empty and not group["accuracy_meaningful"].all():
             return "not meaningful (synthetic data)"
         return ""
+    measure = "training loss: " if metric == "train_loss" else ""
     if len(values) == 1:
-        return f"only {_label(data, values.index[0])}: {formats.percent(values.iloc[0])}"
+        value = formats.quality(values.iloc[0], metric)
+        return f"{measure}only {_label(data, values.index[0])}: {value}"
     low, high = values.min(), values.max()
     text = (
-        f"{len(values)} backends within {100 * (high - low):.2f} points "
-        f"({formats.band(low, high)})"
+        f"{measure}{len(values)} backends within {formats.quality_spread(high - low, metric)} "
+        f"({formats.quality_band(low, high, metric)})"
     )
     band = info.get("reference")
     full = not group["quick"].any() and (
@@ -131,6 +140,9 @@ def _accuracy(
         outside = [b for b, v in values.items() if not band["low"] <= v <= band["high"]]
         if outside:
             names = ", ".join(_label(data, b) for b in outside)
-            text += f"; outside the reference band {formats.band(band['low'], band['high'])}: "
+            text += (
+                "; outside the reference band "
+                f"{formats.quality_band(band['low'], band['high'], metric)}: "
+            )
             text += names
     return text

@@ -44,3 +44,31 @@ def percent(value: float) -> str:
 
 def band(low: float, high: float) -> str:
     return f"{100 * low:.2f}–{100 * high:.2f}%"
+
+
+def loss(value: float) -> str:
+    return f"{value:.4f}"
+
+
+def loss_band(low: float, high: float) -> str:
+    return f"{low:.2f}–{high:.2f}"
+
+
+#: How a workload's quality measure reads: the value, its band, a difference between two values.
+QUALITY = {
+    "val_accuracy": (percent, band, lambda d: f"{100 * d:.2f} points"),
+    "train_loss": (loss, loss_band, lambda d: f"{d:.4f}"),
+}
+
+
+def quality(value: float, metric: str) -> str:
+    """A value of a quality measure: ``97.50%`` for accuracy, ``1.4012`` for a loss."""
+    return QUALITY[metric][0](value)
+
+
+def quality_band(low: float, high: float, metric: str) -> str:
+    return QUALITY[metric][1](low, high)
+
+
+def quality_spread(difference: float, metric: str) -> str:
+    return QUALITY[metric][2](difference)

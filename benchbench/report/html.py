@@ -18,7 +18,7 @@ from benchbench.report.plots import Plot, workload_plots
 from benchbench.report.tables import Cell, Table
 
 #: Tables shown in full width; the others go side by side under "More metrics".
-MAIN_TABLES = ("speed", "accuracy", "abstraction")
+MAIN_TABLES = ("speed", "accuracy", "loss", "abstraction")
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 

@@ -1,4 +1,5 @@
-"""Matplotlib figures as PNG bytes: speed bars, accuracy curves, time relative to a baseline.
+"""Matplotlib figures as PNG bytes: speed bars, quality curves (accuracy, or the training loss of
+a workload judged on it), time relative to a baseline.
 
 Each figure has one panel per column (device · machine), because machines are not compared with
 each other. A backend has the same colour in every figure (`colour`). Matplotlib is imported
@@ -50,7 +51,7 @@ def colour(backend: str) -> str:
 
 def workload_plots(data: ReportData, workload: str, baseline: str | None) -> list[Plot]:
     """The figures for one workload that have anything to show."""
-    plots = [speed_plot(data, workload), accuracy_plot(data, workload)]
+    plots = [speed_plot(data, workload), quality_plot(data, workload)]
     if baseline:
         plots.append(relative_plot(data, workload, baseline))
     return [p for p in plots if p is not None]
@@ -74,16 +75,27 @@ def speed_plot(data: ReportData, workload: str) -> Plot | None:
     return Plot("Seconds per epoch", alt, _png(fig))
 
 
-def accuracy_plot(data: ReportData, workload: str) -> Plot | None:
+#: What a quality plot of each measure says: (y-axis label, plot title).
+QUALITY_PLOTS = {
+    "val_accuracy": ("validation accuracy", "Accuracy per epoch"),
+    "train_loss": ("training loss (lower is better)", "Training loss per epoch"),
+}
+
+
+def quality_plot(data: ReportData, workload: str) -> Plot | None:
+    """The workload's quality measure per epoch (validation accuracy, or the training loss of
+    a workload judged on it), one line per backend, with the reference band."""
+    metric = data.quality(workload)
     panels = {}
     for column in data.columns(workload):
-        curves = {b: _curve(data, workload, b, column) for b in data.backends(workload)}
+        curves = {b: _curve(data, workload, b, column, metric) for b in data.backends(workload)}
         curves = {b: c for b, c in curves.items() if c is not None}
         if curves:
             panels[column] = curves
     if not panels:
         return None
     band = _applicable_band(data, workload)
+    ylabel, title = QUALITY_PLOTS[metric]
     fig, axes = _figure(len(panels))
     for ax, (column, curves) in zip(axes, panels.items(), strict=False):
         for i, (backend, curve) in enumerate(curves.items()):
@@ -104,13 +116,11 @@ def accuracy_plot(data: ReportData, workload: str) -> Plot | None:
         ax.set_title(_text(column.label), fontsize=9)
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_ylabel("validation accuracy")
+        ax.set_ylabel(ylabel)
         ax.legend(fontsize=7)
-    fig.suptitle(
-        _text(f"{workload}: validation accuracy per epoch (median of repeats)"), fontsize=10
-    )
-    alt = f"Line chart of validation accuracy against epoch for each backend of {workload}"
-    return Plot("Accuracy per epoch", alt, _png(fig))
+    fig.suptitle(_text(f"{workload}: {ylabel} per epoch (median of repeats)"), fontsize=10)
+    alt = f"Line chart of {ylabel} against epoch for each backend of {workload}"
+    return Plot(title, alt, _png(fig))
 
 
 def relative_plot(data: ReportData, workload: str, baseline: str) -> Plot | None:
@@ -145,19 +155,24 @@ def _applicable_band(data: ReportData, workload: str) -> dict | None:
     return info["reference"]
 
 
-def _curve(data: ReportData, workload: str, backend: str, column: Column) -> pd.Series | None:
+def _curve(
+    data: ReportData, workload: str, backend: str, column: Column, metric: str
+) -> pd.Series | None:
     rows = []
     for result in data.group(workload, backend, column):
         if result.status != "ok" or not result.accuracy_meaningful:
             continue
         for record in result.epochs:
-            value = record.val_accuracy if record.val_accuracy is not None else record.accuracy
+            if metric == "train_loss":
+                value = record.loss
+            else:
+                value = record.val_accuracy if record.val_accuracy is not None else record.accuracy
             if value is not None:
                 rows.append((record.epoch + 1, value))
     if not rows:
         return None
-    frame = pd.DataFrame(rows, columns=["epoch", "accuracy"])
-    return frame.groupby("epoch")["accuracy"].median()
+    frame = pd.DataFrame(rows, columns=["epoch", "value"])
+    return frame.groupby("epoch")["value"].median()
 
 
 def _bars(ax, data: ReportData, backends, heights, yerr=None, labels=None) -> None:

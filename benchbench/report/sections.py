@@ -37,9 +37,11 @@ METHOD = (
     "steady state.",
     "Memory: peak resident set size (ru_maxrss / VmHWM) of the fresh worker process, framework "
     "included; GPU memory is the framework's peak allocation counter where it exposes one.",
-    "Accuracy: validation accuracy after the last epoch. The reference band (a published "
-    "result where there is one) is for the workload's default setting (full epochs, real "
-    "data); runs on synthetic data are not meaningful.",
+    "Accuracy: validation accuracy after the last epoch. A workload without a test set "
+    "(Keras's text generation) is judged on its training loss instead: the mean over the last "
+    "epoch's batches, lower is better. The reference band (a published result where there is "
+    "one) is for the workload's default setting (full epochs, real data); runs on synthetic "
+    "data are not meaningful.",
     "Fingerprint: a hash of the hardware, the Python version, the framework's version and the "
     "thread count; results with equal fingerprints were measured under comparable conditions.",
     "Ratios (n.nx) compare backends within one column (device · machine · setting), never across "
@@ -142,7 +144,7 @@ def notices(data: ReportData) -> list[str]:
 
 
 def tables_of(data: ReportData, workload: str) -> list[Table]:
-    """Speed, accuracy, the cost of the abstraction, then the detail tables (none if no cell
+    """Speed, quality (accuracy or loss), the cost of the abstraction, then the detail tables (none if no cell
     of the workload ran)."""
     tables = [
         efficiency.annotate(data, workload, t) if t.name == "throughput" else t

@@ -122,11 +122,11 @@ def has_values(data: ReportData, workload: str) -> bool:
 
 
 def workload_tables(data: ReportData, workload: str) -> list[Table]:
-    """Speed, accuracy, then the detail tables that have any value, for one workload; none if
+    """Speed, quality (accuracy, or the training loss), then the detail tables that have any value, for one workload; none if
     every cell was skipped or unavailable (`flags.not_run_notes` says why, once)."""
     if not has_values(data, workload):
         return []
-    tables = [metric_table(data, workload, SPEED), accuracy_table(data, workload)]
+    tables = [metric_table(data, workload, SPEED), quality_table(data, workload)]
     for spec in DETAILS:
         table = metric_table(data, workload, spec)
         if any(cell.kind == "value" for cell in table.frame.to_numpy().ravel()):
@@ -162,9 +162,23 @@ def metric_table(data: ReportData, workload: str, spec: Spec) -> Table:
     return _table(data, workload, spec.name, spec.title, caption, frame, footnotes)
 
 
-def accuracy_table(data: ReportData, workload: str) -> Table:
-    """Final validation accuracy per cell, flagged against the reference band."""
-    stats = stats_by_column(data, workload, "val_accuracy")
+#: The quality table of each measure: (table name, title, caption's first sentence).
+QUALITY_TABLES = {
+    "val_accuracy": ("accuracy", "Accuracy", "Final validation accuracy (median over repeats)."),
+    "train_loss": (
+        "loss",
+        "Training loss",
+        "Final training loss, the mean over the last epoch's batches (median over repeats); "
+        "lower is better.",
+    ),
+}
+
+
+def quality_table(data: ReportData, workload: str) -> Table:
+    """The workload's quality measure per cell (validation accuracy, or the training loss of a
+    workload judged on it), flagged against the reference band."""
+    metric = data.quality(workload)
+    stats = stats_by_column(data, workload, metric)
     info = data.workload_info(workload)
     band = info.get("reference") or None
     default_epochs = (info.get("default") or {}).get("epochs")
@@ -183,15 +197,15 @@ def accuracy_table(data: ReportData, workload: str) -> Table:
             short = bool(group["quick"].any()) or (
                 default_epochs is not None and bool((group["epochs"] != default_epochs).any())
             )
-            cell = _accuracy_cell(row, group, band, short)
+            cell = _quality_cell(row, group, band, short, metric)
             frame.at[backend, column.label] = cell
             footnotes += cell_notes(backend, column, row, cell, reasons=True)
-    footnotes = _accuracy_notes(frame) + footnotes + flag_notes(data, workload, frame)
-    caption = "Final validation accuracy (median over repeats)."
+    footnotes = _quality_notes(frame) + footnotes + flag_notes(data, workload, frame)
+    name, title, caption = QUALITY_TABLES[metric]
     if band:
-        band_text = formats.band(band["low"], band["high"])
+        band_text = formats.quality_band(band["low"], band["high"], metric)
         caption += f" Reference band: {band_text} ({band.get('source', 'source not recorded')})."
-    return _table(data, workload, "accuracy", "Accuracy", caption, frame, footnotes)
+    return _table(data, workload, name, title, caption, frame, footnotes)
 
 
 def stats_by_column(data: ReportData, workload: str, metric: str) -> dict[Column, pd.DataFrame]:
@@ -247,13 +261,15 @@ def value_cell(
     return mark(Cell(text, is_best, "value", tuple(flags), _detail(row)), row)
 
 
-def _accuracy_cell(row: pd.Series, group: pd.DataFrame, band: dict | None, short: bool) -> Cell:
+def _quality_cell(
+    row: pd.Series, group: pd.DataFrame, band: dict | None, short: bool, metric: str
+) -> Cell:
     if row["n_ok"] == 0:
         if row["n_ran"] and not group["accuracy_meaningful"].all():
             return Cell(NOT_MEANINGFUL, kind=NOT_MEANINGFUL, detail="synthetic data")
         return _status_cell(row, reasons=True)
     median = row["median"]
-    text, flags = formats.percent(median), []
+    text, flags = formats.quality(median, metric), []
     if band and short:
         text += f" {MARK_SHORT}"
         flags.append("short")
@@ -300,7 +316,7 @@ def cell_notes(backend, column, row, cell: Cell, reasons: bool) -> list[str]:
     return []
 
 
-def _accuracy_notes(frame: pd.DataFrame) -> list[str]:
+def _quality_notes(frame: pd.DataFrame) -> list[str]:
     cells = list(frame.to_numpy().ravel())
     notes = []
     if any("out-of-band" in c.flags for c in cells):
