@@ -16,8 +16,8 @@ A spec is ``METRIC=VALUE`` or, for one workload, ``WORKLOAD:METRIC=VALUE``; VALU
 ``off``. Later specs win; a workload's specs win over global ones. ``METRIC`` may be an alias:
 ``time`` (epoch_time, step_time, first_epoch_time and throughput: speed as a whole),
 ``accuracy`` (val_accuracy), ``loss`` (train_loss) or ``memory`` (both memory metrics).
-A quality measure (val_accuracy, train_loss) is compared only for the workloads judged on it. An alias changes the metrics
-of its group that are on; a metric's own name also turns it on.
+An alias changes the metrics of its group that are on; a metric's own name also turns it on.
+A quality measure (val_accuracy, train_loss) is compared only for the workloads judged on it.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def optimizer() -> Adam:
 
 WORKLOAD = Workload(
     name="addition_rnn",
-    description="3-digit addition, LSTM(128) encoder-decoder on reversed queries (Keras 2 example)",
+    description="3-digit addition, LSTM(128) encoder-decoder, reversed queries (Keras 2 example)",
     dataset="addition",
     input_shape=(MAXLEN, len(CHARS)),
     num_classes=len(CHARS),

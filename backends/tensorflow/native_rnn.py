@@ -66,7 +66,8 @@ def _loop(step, projected, states, reverse: bool, aligned: bool):
     state, outputs (time, batch, units))``; outputs in input order if `aligned`, else in the
     order they are computed."""
     steps = projected.shape[1]
-    inputs = tf.TensorArray(projected.dtype, size=steps).unstack(tf.transpose(projected, [1, 0, 2]))
+    time_major = tf.transpose(projected, [1, 0, 2])
+    inputs = tf.TensorArray(projected.dtype, size=steps).unstack(time_major)
     outputs = tf.TensorArray(projected.dtype, size=steps)
 
     def body(t, states, outputs):

@@ -64,7 +64,8 @@ def dot_last(x, kernel):
     if x.ndim == 2:
         return T.dot(x, kernel)
     rows = T.dot(T.reshape(x, (-1, x.shape[-1]), ndim=2), kernel)
-    return T.reshape(rows, (*(x.shape[i] for i in range(x.ndim - 1)), kernel.shape[1]), ndim=x.ndim)
+    leading = [x.shape[i] for i in range(x.ndim - 1)]
+    return T.reshape(rows, (*leading, kernel.shape[1]), ndim=x.ndim)
 
 
 def _direction(inner, w, x, backwards: bool):

@@ -22,7 +22,7 @@ default thresholds:
   step_time=off  first_epoch_time=off (compile-dominated and noisy; try first_epoch_time=50%)
 
 threshold specs (repeatable; later ones win, a workload's win over global ones):
-  --threshold time=15%             aliases: time (the timings and throughput), accuracy, loss, memory
+  --threshold time=15%             aliases: time (timings, throughput), accuracy, loss, memory
   --threshold accuracy=2pt         pt: percentage points (accuracy only)
   --threshold mnist_cnn:time=20%   one workload
   --threshold step_time=10%        a metric's own name turns it on; =off turns it off

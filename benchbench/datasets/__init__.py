@@ -17,9 +17,9 @@ and ``load()``; `files` finds, checks and (only when asked) downloads Keras's fi
 `prepare` gives a workload its data: images scaled to [0, 1] as in the Keras examples; labels
 int32 for ``sparse_categorical_crossentropy``, a float32 column of 0/1 for
 ``binary_crossentropy``, one-hot float32 otherwise (one class per output step for a workload
-with a ``label_shape``). A workload's ``dataset_options`` go to its dataset's loader. ``synthetic=True``
-gives random data of the real shapes and sizes instead, for speed runs whose accuracy means
-nothing.
+with a ``label_shape``). A workload's ``dataset_options`` go to its dataset's loader.
+``synthetic=True`` gives random data of the real shapes and sizes instead, for speed runs whose
+accuracy means nothing.
 """
 
 from __future__ import annotations
@@ -65,9 +65,7 @@ __all__ = [
 ]
 
 #: The datasets a workload can name, by name.
-MODULES = {
-    m.INFO.name: m for m in (mnist, cifar10, mnist1d, digits, imdb, nietzsche, addition)
-}
+MODULES = {m.INFO.name: m for m in (mnist, cifar10, mnist1d, digits, imdb, nietzsche, addition)}
 INFO: dict[str, DatasetInfo] = {name: m.INFO for name, m in MODULES.items()}
 #: Every dataset a workload can name. Synthetic data is a mode of `prepare`, not a dataset.
 DATASETS = tuple(INFO)

@@ -1,10 +1,10 @@
 """A tidy CSV: one row per cell (backend x workload x device x repeat x machine).
 
 Identity and settings columns, then status and reason, then one column per metric in
-`benchbench.results.METRICS` (seconds, samples/s, bytes, accuracy as a fraction, training loss), then
-efficiency: ``flops_per_sample`` (training), ``gemm_gflops`` (the machine's measured matmul
-peak), ``gflops`` (achieved) and ``peak_share`` (a fraction, CPU cells only); empty where a cell
-has no value.
+`benchbench.results.METRICS` (seconds, samples/s, bytes, accuracy as a fraction, training
+loss), then efficiency: ``flops_per_sample`` (training), ``gemm_gflops`` (the machine's measured
+matmul peak), ``gflops`` (achieved) and ``peak_share`` (a fraction, CPU cells only); empty where
+a cell has no value.
 """
 
 from __future__ import annotations

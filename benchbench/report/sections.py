@@ -144,8 +144,8 @@ def notices(data: ReportData) -> list[str]:
 
 
 def tables_of(data: ReportData, workload: str) -> list[Table]:
-    """Speed, quality (accuracy or loss), the cost of the abstraction, then the detail tables (none if no cell
-    of the workload ran)."""
+    """Speed, quality (accuracy or loss), the cost of the abstraction, then the detail tables
+    (none if no cell of the workload ran)."""
     tables = [
         efficiency.annotate(data, workload, t) if t.name == "throughput" else t
         for t in workload_tables(data, workload)

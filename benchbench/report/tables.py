@@ -122,8 +122,9 @@ def has_values(data: ReportData, workload: str) -> bool:
 
 
 def workload_tables(data: ReportData, workload: str) -> list[Table]:
-    """Speed, quality (accuracy, or the training loss), then the detail tables that have any value, for one workload; none if
-    every cell was skipped or unavailable (`flags.not_run_notes` says why, once)."""
+    """Speed, quality (accuracy, or the training loss), then the detail tables that have any
+    value, for one workload; none if every cell was skipped or unavailable
+    (`flags.not_run_notes` says why, once)."""
     if not has_values(data, workload):
         return []
     tables = [metric_table(data, workload, SPEED), quality_table(data, workload)]
