@@ -106,6 +106,9 @@ class Workload:
             ``TimeDistributed`` softmax). One-hot encoding adds the class axis.
         dataset_options: keyword arguments for the dataset's loader (e.g. IMDB's ``num_words``
             and ``maxlen``), recorded with the settings.
+        in_default_run: whether ``run`` without ``--workload`` runs it. False for a workload
+            that needs no download but whose default setting takes much longer than the default
+            run's ten minutes on two cores (``--workload all`` or its name runs it).
     """
 
     name: str
@@ -127,6 +130,7 @@ class Workload:
     quality: str = DEFAULT_QUALITY
     label_shape: tuple[int, ...] = ()
     dataset_options: dict = dataclasses.field(default_factory=dict)
+    in_default_run: bool = True
 
     def __post_init__(self):
         if self.quality not in QUALITY_METRICS:

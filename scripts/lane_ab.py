@@ -7,7 +7,7 @@ shared machine the same cell can differ by 20% or more from one process to the n
 hides a gap of a few percent. This script measures the step alone: it builds the workload's
 model twice from the same weights (one on the adapter, one with the ``native:<framework>``
 lane attached), warms both up, then times blocks of steps on synthetic batches of the real
-shapes in ABBA order (adapter, native, native, adapter, ...), so neither side always runs first
+shapes (token ids for a model that starts with an Embedding) in ABBA order (adapter, native, native, adapter, ...), so neither side always runs first
 and a linear drift hits both alike. Each block pair gives one ratio; the script prints the
 median ms/step of each side and the median and quartiles of the paired adapter/native
 throughput ratios (above 1: the adapter is faster).
@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchbench import lanes, registry, workloads  # noqa: E402
+from benchbench import datasets, lanes, registry, workloads  # noqa: E402
 
 
 def _step(workload, backend, lane: str | None):
@@ -48,10 +48,9 @@ def main() -> None:
     workload = workloads.get(args.workload)
     backend = registry.get_backend(args.framework, threads=args.threads, seed=0)
     batch = workload.batch_size
-    rng = np.random.default_rng(0)
     n = batch * args.steps
-    x = rng.random((n, *workload.input_shape), dtype=np.float32)
-    y = np.eye(workload.num_classes, dtype=np.float32)[rng.integers(0, workload.num_classes, n)]
+    data = datasets.synthetic_data(workload, n, 0, seed=0)  # token ids for an Embedding model
+    x, y = data.x_train, data.y_train
     batches = [(x[i : i + batch], y[i : i + batch]) for i in range(0, n, batch)]
     steps = {"adapter": _step(workload, backend, None)}
     steps["native"] = _step(workload, backend, f"native:{args.framework}")

@@ -10,6 +10,9 @@
 # lane and >= 1.0x its Keras 3 lane on CPU; the tables mark misses with ✗.
 #
 # Usage (from anywhere): scripts/lane_ratios.sh [extra `benchbench run` options, e.g. --epochs 4]
+# Later options win, so --workload picks other workloads; the recurrent ones (synthetic data, so
+# IMDB and Nietzsche need no files):
+#   scripts/lane_ratios.sh --workload imdb_bilstm,imdb_fasttext,lstm_text_generation,mnist1d_gru,addition_rnn
 # Results go under results/lane-ratios/<machine>/<run>/ (override with LANE_RATIOS_OUT); the
 # full Markdown report is written next to them as report.md.
 set -uo pipefail

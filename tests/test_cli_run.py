@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from benchbench import worker
+from benchbench import worker, workloads
 from benchbench.cli import main
 from benchbench.commands import list as list_command
+from benchbench.commands import run as run_command
 from benchbench.results import load_results, read_manifest
 from tests.fake_backends import ENV
 
@@ -47,7 +48,10 @@ def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess
     ("args", "words"),
     [
         (["--backend", "numpy,nope"], "unknown backend 'nope'; expected one of: all,"),
-        (["--workload", "nope"], "unknown workload 'nope'; expected one of: all, nodata, tiny"),
+        (
+            ["--workload", "nope"],
+            "unknown workload 'nope'; expected one of: all, default, nodata, tiny",
+        ),
         (["--python", "nope=/bin/sh"], "unknown backend 'nope'"),
         (["--python", "fake"], "expected BACKEND=PATH"),
         (["--python", "fake=/no/such/python"], "no executable interpreter there"),
@@ -58,6 +62,17 @@ def test_usage_errors_exit_2_with_one_line(fakes, capsys, tmp_path, args, words)
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not any(tmp_path.iterdir())  # rejected before anything ran or was written
+
+
+def test_a_run_without_workload_leaves_out_the_long_offline_ones():
+    known = ["addition_rnn", "digits_mlp", "mnist1d_gru"]
+    default = ["digits_mlp"]
+    assert run_command.workload_choice("default", known, default) == (("digits_mlp",), {})
+    assert run_command.workload_choice("all", known, default)[0] == tuple(known)
+    chosen, _ = run_command.workload_choice("default,mnist1d_gru", known, default)
+    assert chosen == ("digits_mlp", "mnist1d_gru")
+    long = {n for n, w in workloads.discover().items() if not w.in_default_run}
+    assert long == {"addition_rnn", "mnist1d_gru"}  # minutes to an hour at their default
 
 
 def test_unknown_backend_lists_the_valid_ones(fakes, capsys):

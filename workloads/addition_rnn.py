@@ -10,8 +10,12 @@ this output (the mean over samples and steps). The data are generated from each 
 (`benchbench.datasets.addition`), so every backend of a repeat sees the same questions.
 
 The script fits one epoch at a time for up to 199 iterations; its header says one LSTM layer
-reaches 99% train/validation accuracy in 100 epochs for three digits. On a CPU an epoch is 352
-steps of two small LSTMs (seconds), so the default setting is the header's 100 epochs.
+reaches 99% train/validation accuracy in 100 epochs for three digits. Here the model gets there
+sooner: in a development run (JAX, seed 0) validation accuracy was 0.713 after 10 epochs, 0.983
+after 20 and 0.997 after 30, then stayed between 0.986 and 1.0 up to 100. The default setting
+is 30 epochs, which reaches the band on a CPU (an epoch is 352 steps of two small LSTMs:
+seconds on the fast backends, under a minute on the NumPy reference); ``--epochs 100`` runs the
+header's setting.
 """
 
 from benchbench import Sequential
@@ -58,15 +62,17 @@ WORKLOAD = Workload(
     optimizer=optimizer,
     loss="categorical_crossentropy",
     batch_size=128,
-    default=Profile(epochs=100),
+    default=Profile(epochs=30),
     quick=Profile(epochs=2, train_samples=6_400, test_samples=1_000),
     params=205_324,
     reference=Band(
         low=0.97,
         high=1.0,
         source="keras-team/keras examples/addition_rnn.py header: three digits reversed, one "
-        "LSTM layer, 50k examples: 99% train/test accuracy in 100 epochs; band from 2 points "
-        "under it",
+        "LSTM layer, 50k examples: 99% train/test accuracy in 100 epochs (per-character "
+        "accuracy, Keras 2's 'accuracy' for this output); band from 2 points under it, for "
+        "the 30 epochs of the default setting, where a development run reached 0.997",
     ),
     label_shape=(DIGITS + 1,),
+    in_default_run=False,  # its default setting takes most of an hour on two cores
 )

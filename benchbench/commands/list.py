@@ -62,8 +62,10 @@ def workload_rows() -> list[dict]:
                 "params": workload.params,
                 "batch_size": workload.batch_size,
                 "loss": workload.loss,
+                "quality": workload.quality,
                 "default": _profile(workload.default),
                 "quick": _profile(workload.quick),
+                "in_default_run": workload.in_default_run,
             }
         )
     return rows
@@ -101,8 +103,14 @@ def workload_lines(row: dict) -> list[str]:
     return [
         f"  {row['name']:<14} {row['description']}",
         f"  {'':<14} dataset {row['dataset']} ({data}: {row['data']})",
-        f"  {'':<14} {row['params']:,} params, batch {row['batch_size']}, {row['loss']}",
+        f"  {'':<14} {row['params']:,} params, batch {row['batch_size']}, {row['loss']}"
+        + ("" if row["quality"] == "val_accuracy" else f", judged on {row['quality']}"),
         f"  {'':<14} default (run's default): {row['default']}; --quick: {row['quick']}",
+        *(
+            []
+            if row["in_default_run"]
+            else [f"  {'':<14} left out of a run without --workload (long): --workload all"]
+        ),
     ]
 
 

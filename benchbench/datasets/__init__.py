@@ -61,6 +61,7 @@ __all__ = [
     "imdb",
     "nietzsche",
     "prepare",
+    "synthetic_data",
     "verify",
 ]
 
@@ -121,7 +122,7 @@ def prepare(
         n_train = workload.quick.train_samples or n_train
         n_test = workload.quick.test_samples or n_test
     if synthetic:
-        return _synthetic(workload, n_train, n_test, seed)
+        return synthetic_data(workload, n_train, n_test, seed)
     seeded = {"seed": seed} if info.seeded else {}
     loaded = MODULES[info.name].load(download=download, **seeded, **workload.dataset_options)
     x_train, y_train, x_test, y_test, source = loaded
@@ -201,11 +202,13 @@ def _labels(y: np.ndarray, workload: Workload) -> np.ndarray:
     if workload.loss == "sparse_categorical_crossentropy":
         return y.astype(np.int32)
     if workload.loss == "binary_crossentropy":
-        return y.astype(np.float32).reshape(len(y), -1)
+        return y.astype(np.float32).reshape(-1, 1)  # one sigmoid unit
     return np.eye(workload.num_classes, dtype=np.float32)[y]
 
 
-def _synthetic(workload: Workload, n_train: int, n_test: int, seed: int) -> Prepared:
+def synthetic_data(workload: Workload, n_train: int, n_test: int, seed: int = 0) -> Prepared:
+    """Random data of the workload's shapes: uniform inputs (token ids below its vocabulary)
+    and labels as its loss takes them; accuracy on it means nothing."""
     rng = np.random.default_rng(seed)
 
     def make(n: int) -> tuple[np.ndarray, np.ndarray]:
