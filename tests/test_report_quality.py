@@ -9,7 +9,7 @@ import pytest
 
 from benchbench import check, results, summary
 from benchbench.report import build_report, data, findings, plots, tables
-from tests.report_fixtures import make_result
+from tests.report_fixtures import MNIST_MLP, make_result
 
 pytest.importorskip("pandas")
 
@@ -103,8 +103,6 @@ def test_check_judges_a_loss_lower_is_better(tmp_path):
 
 
 def test_check_does_not_judge_an_accuracy_workload_on_its_loss():
-    from tests.report_fixtures import MNIST_MLP
-
     base = [make_result("jax", MNIST_MLP, repeat=r) for r in range(3)]
     assert all(r.final_train_loss is not None for r in base)
     compared = {c.metric for c in check.compare(base, base).comparisons}
