@@ -425,75 +425,19 @@ class BackendBase:
 
 
 # -- Keras 2's module-level backend: ``from benchbench import backend as K`` --------------------
-#
-# Keras 2 scripts ask this module for its image layout, epsilon and float type, and custom losses
-# and metrics call ``K.mean(...)``-style ops on the backend in use. The ops here dispatch to the
-# backend a model is compiling or running on (`using`), so a loss written against ``K`` runs on
-# every adapter.
 
-EPSILON = 1e-7
-_ACTIVE: list[BackendBase] = []
-
-
-def image_data_format() -> str:
-    """Always 'channels_last': every benchbench layer and adapter takes NHWC / NWC."""
-    return "channels_last"
-
-
-def set_image_data_format(data_format: str) -> None:
-    """Accepts only 'channels_last'.
-
-    Raises:
-        ValueError: for 'channels_first', which benchbench does not support; reshape the data to
-            (samples, rows, cols, channels) instead (Keras scripts do when
-            ``image_data_format()`` says 'channels_last').
-    """
-    if data_format != "channels_last":
-        raise ValueError(
-            f"set_image_data_format({data_format!r}): benchbench is channels-last only; keep "
-            "images as (samples, rows, cols, channels)"
-        )
-
-
-def epsilon() -> float:
-    """The fuzz factor of the losses' clipping and the optimizers' default epsilon (1e-7)."""
-    return EPSILON
-
-
-def floatx() -> str:
-    """Always 'float32': weights and activations are float32 on every backend."""
-    return "float32"
-
-
-def set_floatx(dtype: str) -> None:
-    """Accepts only 'float32' (ValueError otherwise: benchbench computes in float32)."""
-    if dtype != "float32":
-        raise ValueError(f"set_floatx({dtype!r}): benchbench computes in float32 only")
-
-
-def backend() -> str:
-    """The name of the default backend (``$BENCHBENCH_BACKEND``, `set_backend`'s, or numpy)."""
-    from benchbench import registry
-
-    return registry.default_backend().name
-
-
-def clear_session() -> None:
-    """Nothing to clear: benchbench keeps no global graph (kept for Keras 2 scripts)."""
-
-
-class using:  # noqa: N801 - a context manager, named as a verb like contextlib's
-    """Within the block, ``K.<op>`` calls dispatch to `backend`'s op."""
-
-    def __init__(self, backend: BackendBase):
-        self.backend = backend
-
-    def __enter__(self) -> BackendBase:
-        _ACTIVE.append(self.backend)
-        return self.backend
-
-    def __exit__(self, *exc) -> None:
-        _ACTIVE.pop()
+from benchbench import keras_backend  # noqa: E402
+from benchbench.keras_backend import (  # noqa: E402, F401 - Keras 2's names, re-exported
+    EPSILON,
+    backend,
+    clear_session,
+    epsilon,
+    floatx,
+    image_data_format,
+    set_floatx,
+    set_image_data_format,
+    using,
+)
 
 
 def __getattr__(name: str):
@@ -502,13 +446,14 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
     def op(*args, **kwargs):
-        if not _ACTIVE:
+        current = keras_backend.active()
+        if current is None:
             raise BenchbenchError(
                 f"K.{name} was called outside a model's loss or metric; benchbench's backend ops "
                 "run on the backend a model is compiled on (use a backend instance's ops "
                 "otherwise: registry.get_backend(name)." + name + ")"
             )
-        return getattr(_ACTIVE[-1], name)(*args, **kwargs)
+        return getattr(current, name)(*args, **kwargs)
 
     op.__name__ = name
     return op

@@ -17,6 +17,7 @@ from benchbench import losses, registry
 from benchbench import optimizers as optimizers_mod
 from benchbench.errors import ModelBuildError
 from benchbench.layers import Layer, default_name
+from benchbench.saving import SavingMixin
 from benchbench.training import TrainingMixin
 
 _ids = itertools.count()
@@ -76,7 +77,7 @@ def Input(  # noqa: N802
     return SymbolicTensor(tuple(int(d) for d in shape), None, [], dtype)
 
 
-class Model(TrainingMixin):
+class Model(TrainingMixin, SavingMixin):
     """A functional model from one input tensor to one output tensor.
 
     Args:
@@ -332,44 +333,9 @@ class Model(TrainingMixin):
     def _ensure_built(self, x: np.ndarray) -> None:
         self._require_built("fit")
 
-    # -- saving (Keras 2's HDF5 files; see benchbench.saving) ------------------------------------
-
-    def get_config(self) -> dict:
-        """The architecture as JSON (see `benchbench.saving.model_config`)."""
-        from benchbench import saving
-
-        return saving.model_config(self)
-
-    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
-        """Keras 2's ``model.save``: architecture, weights and training config in HDF5."""
-        from benchbench import saving
-
-        _may_write(filepath, overwrite)
-        saving.save(self, filepath, include_optimizer)
-
-    def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Keras 2's ``save_weights``: the weights alone, in Keras 2's HDF5 layout."""
-        from benchbench import saving
-
-        _may_write(filepath, overwrite)
-        saving.save_weights(self, filepath)
-
-    def load_weights(self, filepath, by_name: bool = False) -> None:
-        """Keras 2's ``load_weights`` from a file of `save_weights` or `save` (or Keras 2's)."""
-        from benchbench import saving
-
-        saving.load_weights(self, filepath, by_name)
-
     def _logits_fused(self) -> bool:
         wanted = losses.LOGIT_ACTIVATION.get(self.loss_name)
         return wanted is not None and self._nodes[-1][0].output_activation == wanted
-
-
-def _may_write(filepath, overwrite: bool) -> None:
-    import os
-
-    if not overwrite and os.path.exists(filepath):
-        raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
 
 
 def load_model(filepath, compile: bool = True, backend=None) -> Model:  # noqa: A002

@@ -19,6 +19,33 @@ import numpy as np
 FORMAT = "benchbench-1"
 
 
+class SavingMixin:
+    """Keras 2's saving methods of `benchbench.models.Model`."""
+
+    def get_config(self) -> dict:
+        """The architecture as JSON (see `model_config`)."""
+        return model_config(self)
+
+    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Keras 2's ``model.save``: architecture, weights and training config in HDF5."""
+        _may_write(filepath, overwrite)
+        save(self, filepath, include_optimizer)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        """Keras 2's ``save_weights``: the weights alone, in Keras 2's HDF5 layout."""
+        _may_write(filepath, overwrite)
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath, by_name: bool = False) -> None:
+        """Keras 2's ``load_weights`` from a file of `save_weights` or `save` (or Keras 2's)."""
+        load_weights(self, filepath, by_name)
+
+
+def _may_write(filepath, overwrite: bool) -> None:
+    if not overwrite and Path(filepath).exists():
+        raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
+
+
 def _h5py():
     try:
         import h5py

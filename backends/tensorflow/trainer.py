@@ -49,7 +49,11 @@ class CompiledStep:
             with tf.device(self._device):
                 return self._body(*tensors)
 
-        fn = tf.function(run, input_signature=signature, jit_compile=self.jit_compile)
+        # autograph off: the steps use TensorFlow ops for their control flow (tf.while_loop), and
+        # autograph would re-read the layers' source files at every trace
+        fn = tf.function(
+            run, input_signature=signature, jit_compile=self.jit_compile, autograph=False
+        )
         return fn, fn.get_concrete_function()
 
     @property

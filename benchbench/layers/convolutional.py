@@ -38,7 +38,11 @@ class _Conv(Layer):
         if not isinstance(filters, int) or filters <= 0:
             raise ValueError(f"{kind}: filters must be a positive int, got {filters!r}")
         if kwargs.get("data_format", "channels_last") != "channels_last":
-            raise ValueError(f"{kind}: only data_format='channels_last' is supported")
+            raise ValueError(
+                f"{kind}: only data_format='channels_last' is supported (benchbench's layers "
+                "and adapters are channels-last); keep images as (samples, rows, cols, channels) "
+                "and drop the argument"
+            )
         self.filters = filters
         self.kernel_size = int_tuple(kernel_size, self.rank, "kernel_size", kind)
         self.strides = int_tuple(kwargs.get("strides", 1), self.rank, "strides", kind)

@@ -52,7 +52,8 @@ class _GlobalPooling1D(Layer):
         super().__init__(**kwargs)
         if kwargs.get("data_format", "channels_last") != "channels_last":
             raise ValueError(
-                f"{type(self).__name__}: only data_format='channels_last' is supported"
+                f"{type(self).__name__}: only data_format='channels_last' is supported "
+                "(benchbench is channels-last); keep images as (samples, rows, cols, channels)"
             )
 
     def output_shape(self, input_shape):
