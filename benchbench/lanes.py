@@ -25,6 +25,7 @@ import dataclasses
 import importlib
 import importlib.util
 
+from benchbench import layers as L
 from benchbench.backend import BackendInfo
 from benchbench.errors import LaneUnsupported
 
@@ -77,8 +78,6 @@ def native_recurrent(lane: str, layer, activations=("sigmoid", "hard_sigmoid")):
     Bidirectional); raises `LaneUnsupported` for a configuration it has no form of: another
     kind, dropout inside the layer, an activation other than tanh, a gate activation outside
     `activations`."""
-    from benchbench import layers as L
-
     inner = layer.forward_layer if isinstance(layer, L.Bidirectional) else layer
     if not isinstance(inner, L.LSTM | L.GRU):
         raise unknown_layer(lane, inner)

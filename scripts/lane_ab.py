@@ -7,8 +7,9 @@ shared machine the same cell can differ by 20% or more from one process to the n
 hides a gap of a few percent. This script measures the step alone: it builds the workload's
 model twice from the same weights (one on the adapter, one with the ``native:<framework>``
 lane attached), warms both up, then times blocks of steps on synthetic batches of the real
-shapes (token ids for a model that starts with an Embedding) in ABBA order (adapter, native, native, adapter, ...), so neither side always runs first
-and a linear drift hits both alike. Each block pair gives one ratio; the script prints the
+shapes (token ids for a model that starts with an Embedding, labels as its loss takes them) in
+ABBA order (adapter, native, native, adapter, ...), so neither side always runs first and a
+linear drift hits both alike. Each block pair gives one ratio; the script prints the
 median ms/step of each side and the median and quartiles of the paired adapter/native
 throughput ratios (above 1: the adapter is faster).
 """
