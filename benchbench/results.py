@@ -193,6 +193,12 @@ class CellResult:
         return bool(self.timing and is_unstable(self.timing.steady_epoch_times))
 
     @property
+    def degraded(self) -> str:
+        """Why the backend ran handicapped here ('' if it did not), as its adapter reported it
+        (``backend_info['degraded']``), e.g. PyTensor with no BLAS linked."""
+        return str((self.backend_info or {}).get("degraded") or "")
+
+    @property
     def final_val_accuracy(self) -> float | None:
         if not self.epochs or not self.accuracy_meaningful:
             return None

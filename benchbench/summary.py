@@ -1,9 +1,10 @@
 """The run's terminal summary: one line per finished cell, and a table of the run at the end.
 
 Plain text, stdlib only, at most `WIDTH` (100) columns: the table has one row per workload,
-backend and device (repeats pooled: median, and ± bounding every repeat), marks noisy and
-unstable cells, and lists each reason a cell did not run once, below the table, with the
-figures of every noisy repeat.
+backend and device (repeats pooled: median, and ± bounding every repeat), marks noisy,
+unstable and degraded cells (a backend that ran handicapped, e.g. PyTensor with no BLAS), and
+lists each reason a cell did not run or ran degraded once, below the table, with the figures
+of every noisy repeat.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def flags(result: CellResult) -> list[str]:
         )
     if result.unstable and result.timing and result.timing.epoch_time_cv is not None:
         found.append(f"UNSTABLE: epoch times vary {percent(result.timing.epoch_time_cv)}")
+    if result.degraded:
+        found.append(f"DEGRADED: {result.degraded.split(':')[0]}")
     if measured is not None and measured.quiet_wait is not None and measured.quiet_wait.gave_up:
         found.append(measured.quiet_wait.describe())
     return found
@@ -122,6 +125,10 @@ def _row(cells: list[CellResult], reasons: dict[str, int]) -> tuple[str, ...]:
         notes.append(f"noisy r{','.join(map(str, noisy))}")
     if any(r.unstable for r in ok):
         notes.append("unstable")
+    for reason in dict.fromkeys(r.degraded for r in ok if r.degraded):
+        text = f"degraded: {reason}"
+        reasons.setdefault(text, len(reasons) + 1)
+        notes.append(f"degraded [{reasons[text]}]")
     for r in cells:
         if r.status != "ok":
             text = f"{r.status}: {r.reason}".strip().rstrip(":")

@@ -312,3 +312,20 @@ def test_older_results_are_read_and_left_unmarked(tmp_path):
     (read,) = loaded.results
     assert read.interference is None and not read.noisy and read.schema_version == 1
     assert metric_table(loaded, "mnist_mlp", SPEED).frame.at["torch", A].text == "1.00"
+
+
+def test_a_backend_that_ran_degraded_is_marked_with_its_reason(tmp_path):
+    reason = "no BLAS linked: PyTensor runs matrix products through NumPy from Python"
+    slow = make_result("theano", MNIST_MLP, epoch_time=3.0)
+    slow = dataclasses.replace(slow, backend_info={**slow.backend_info, "degraded": reason})
+    write_result(tmp_path, slow)
+    write_result(tmp_path, make_result("torch", MNIST_MLP, epoch_time=1.0))
+    loaded = data.load([tmp_path])
+    table = metric_table(loaded, "mnist_mlp", SPEED)
+    assert table.frame.at["theano", A].text.endswith(" ▽")
+    assert "degraded" in table.frame.at["theano", A].flags
+    assert "degraded" not in table.frame.at["torch", A].flags
+    assert any(n == f"▽ theano on {A}: {reason}." for n in table.footnotes)
+    report = sections.build(loaded, generated="(fixed)")
+    assert any(n.startswith("theano ran degraded on host-a") for n in report.notices)
+    assert "▽" in markdown.render(report)

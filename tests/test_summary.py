@@ -93,3 +93,20 @@ def test_the_live_line_while_waiting_for_a_quiet_machine():
     view.start(1, make_result("torch", MNIST_MLP).spec, 2)
     view.update(state)
     assert "waiting for a quiet machine" in view.stream.getvalue()
+
+
+def test_a_degraded_backend_is_noted_once_with_its_reason():
+    reason = "no BLAS linked: PyTensor runs matrix products through NumPy from Python"
+    results = []
+    for repeat in range(2):
+        cell = make_result("theano", MNIST_MLP, repeat=repeat)
+        results.append(
+            dataclasses.replace(cell, backend_info={**cell.backend_info, "degraded": reason})
+        )
+    results.append(make_result("torch", MNIST_MLP))
+    text = summary_table(results)
+    theano = next(line for line in text.splitlines() if line.startswith("mnist_mlp  theano"))
+    assert "degraded [1]" in theano
+    assert text.count(f"[1] degraded: {reason}") == 1
+    assert "DEGRADED: no BLAS linked" in outcome(results[0])
+    assert "DEGRADED" not in outcome(results[2])

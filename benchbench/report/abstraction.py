@@ -26,6 +26,7 @@ from benchbench import lanes
 from benchbench.report import formats
 from benchbench.report.data import Column, ReportData, order_backends
 from benchbench.report.flags import (
+    DEGRADED_LEGEND,
     MARK_OVERLAP,
     NOISY_LEGEND,
     UNSTABLE_LEGEND,
@@ -147,6 +148,8 @@ def legends(frame: pd.DataFrame) -> list[str]:
         found.append(NOISY_LEGEND + " Its figures are in the notes of the speed table.")
     if "unstable" in flags:
         found.append(UNSTABLE_LEGEND)
+    if "degraded" in flags:
+        found.append(DEGRADED_LEGEND + " The reasons are in the notes of the speed table.")
     return found
 
 
@@ -227,6 +230,7 @@ def _ratio(stats, adapter: str, lane: str, target: float | None, applies: bool) 
     flagged = rows[0].copy()
     flagged["n_noisy"] = rows[0]["n_noisy"] + rows[1]["n_noisy"]
     flagged["n_unstable"] = rows[0]["n_unstable"] + rows[1]["n_unstable"]
+    flagged["n_degraded"] = rows[0]["n_degraded"] + rows[1]["n_degraded"]
     return mark(cell, flagged)
 
 

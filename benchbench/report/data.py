@@ -234,9 +234,9 @@ def aggregate(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
         status 'ok'), ``n_ok`` (those with a value), ``median``, ``lo``, ``hi``; ``range_lo``
         and ``range_hi``, the range two cells must not share for a ratio between them to be a
         finding (``lo``-``hi`` over repeats; for a single repeat of a metric in
-        `EPOCH_RANGED`, that of its steady epochs); ``n_noisy`` and ``n_unstable`` (flagged
-        repeats); and, for groups with repeats that did not finish, ``status`` and ``reason``
-        of the first such repeat and ``n_bad``.
+        `EPOCH_RANGED`, that of its steady epochs); ``n_noisy``, ``n_unstable`` and
+        ``n_degraded`` (flagged repeats); and, for groups with repeats that did not finish,
+        ``status`` and ``reason`` of the first such repeat and ``n_bad``.
     """
     ran = cells.assign(ran=cells["status"] == "ok")
     total = ran.groupby(GROUP).agg(n=("ran", "size"), n_ran=("ran", "sum"))
@@ -248,6 +248,7 @@ def aggregate(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
         n_ok=(metric, "count"),
         n_noisy=("noisy", "sum"),
         n_unstable=("unstable", "sum"),
+        n_degraded=("degraded_flag", "sum"),
     )
     if metric in EPOCH_RANGED:
         inner = ok.groupby(GROUP).agg(
@@ -259,7 +260,7 @@ def aggregate(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
         status=("status", "first"), reason=("reason", "first"), n_bad=("status", "size")
     )
     frame = total.join(values).join(failures)
-    for column in ("n_ok", "n_bad", "n_noisy", "n_unstable"):
+    for column in ("n_ok", "n_bad", "n_noisy", "n_unstable", "n_degraded"):
         frame[column] = frame[column].fillna(0).astype(int)
     frame["range_lo"], frame["range_hi"] = frame["lo"], frame["hi"]
     if metric in EPOCH_RANGED:
@@ -309,6 +310,8 @@ def _row(r: CellResult, index: int, setting: str) -> dict:
         "accuracy_meaningful": r.accuracy_meaningful,
         "noisy": r.noisy,
         "unstable": r.unstable,
+        "degraded": r.degraded,
+        "degraded_flag": bool(r.degraded),
         "others_cpu": measured.others_cpu if measured else None,
         "epoch_time_cv": r.timing.epoch_time_cv if r.timing else None,
     }

@@ -4,6 +4,9 @@ did not run.
 - ``†`` (noisy): while the cell trained, other processes used more than 10% of the CPUs it was
   given (`benchbench.interference`); every table marks it and a footnote gives the figures.
 - ``⇅`` (unstable): a repeat's steady epoch times vary by more than 10% of their mean.
+- ``▽`` (degraded): the backend ran handicapped on that machine, as its adapter reported it
+  (``backend_info['degraded']``, e.g. PyTensor with no BLAS linked): its timings say more about
+  the installation than about the framework. A footnote gives the reason.
 - ``≈``: two cells' ranges overlap (over repeats; for a single repeat, over its steady epochs),
   so the ratio between them is not a finding: it is shown as its interval, ``(≈0.95–1.3x)``.
 - A backend that was skipped or unavailable says only so in its cells; the reason is given once
@@ -22,6 +25,7 @@ from benchbench.report.data import Column, ReportData
 
 MARK_NOISY = "†"
 MARK_UNSTABLE = "⇅"
+MARK_DEGRADED = "▽"
 MARK_OVERLAP = "≈"
 #: Statuses whose reason is said once per workload rather than in every cell.
 QUIET_STATUSES = ("skipped", "unavailable")
@@ -33,6 +37,10 @@ NOISY_LEGEND = (
 UNSTABLE_LEGEND = (
     f"{MARK_UNSTABLE} unstable: the steady epoch times of a repeat vary by more than "
     f"{UNSTABLE_CV:.0%} of their mean."
+)
+DEGRADED_LEGEND = (
+    f"{MARK_DEGRADED} degraded: the backend ran handicapped on this machine (its adapter says "
+    "why below), so its timings are pessimistic against the others."
 )
 OVERLAP_LEGEND = (
     f"{MARK_OVERLAP}: the cell's range (over repeats; for one repeat, over its steady epochs) "
@@ -54,7 +62,7 @@ def ratio_text(row: pd.Series, anchor: pd.Series) -> str:
     return f"{MARK_OVERLAP}{formats.ratio(low)[:-1]}–{formats.ratio(high)}"
 
 
-MARKS = (MARK_NOISY, MARK_UNSTABLE)
+MARKS = (MARK_NOISY, MARK_UNSTABLE, MARK_DEGRADED)
 
 
 def split_marks(text: str) -> tuple[str, str]:
@@ -66,18 +74,21 @@ def split_marks(text: str) -> tuple[str, str]:
 
 
 def mark(cell, row: pd.Series):
-    """`cell` (a `tables.Cell` with a value) with the noisy and unstable marks of its row."""
+    """`cell` (a `tables.Cell` with a value) with the noisy, unstable and degraded marks of its
+    row."""
     text, flags = cell.text, list(cell.flags)
     if row.get("n_noisy", 0):
         text, flags = f"{text} {MARK_NOISY}", [*flags, "noisy"]
     if row.get("n_unstable", 0):
         text, flags = f"{text} {MARK_UNSTABLE}", [*flags, "unstable"]
+    if row.get("n_degraded", 0):
+        text, flags = f"{text} {MARK_DEGRADED}", [*flags, "degraded"]
     return dataclasses.replace(cell, text=text, flags=tuple(flags))
 
 
 def flag_notes(data: ReportData, workload: str, frame: pd.DataFrame) -> list[str]:
-    """The legends and figures of the noisy and unstable cells of a table (`frame`)."""
-    noisy, unstable = [], []
+    """The legends and figures of the noisy, unstable and degraded cells of a table (`frame`)."""
+    noisy, unstable, degraded = [], [], {}
     for column in data.columns(workload):
         if column.label not in frame.columns:
             continue
@@ -86,8 +97,17 @@ def flag_notes(data: ReportData, workload: str, frame: pd.DataFrame) -> list[str
                 noisy.append(_noise(data, workload, backend, column))
             if "unstable" in cell.flags:
                 unstable.append(_instability(data, workload, backend, column))
+            if "degraded" in cell.flags:
+                degraded.setdefault(_degradation(data, workload, backend, column), None)
     notes = [NOISY_LEGEND, *noisy] if noisy else []
-    return notes + ([UNSTABLE_LEGEND, *unstable] if unstable else [])
+    notes += [UNSTABLE_LEGEND, *unstable] if unstable else []
+    return notes + ([DEGRADED_LEGEND, *degraded] if degraded else [])
+
+
+def _degradation(data: ReportData, workload: str, backend: str, column: Column) -> str:
+    group = data.group(workload, backend, column)
+    reasons = dict.fromkeys(r.degraded for r in group if r.degraded)
+    return f"{MARK_DEGRADED} {backend} on {column.label}: {'; '.join(reasons)}."
 
 
 def _noise(data: ReportData, workload: str, backend: str, column: Column) -> str:

@@ -53,7 +53,7 @@ td.k-unavailable, td.k-skipped { background: #f3f3f3; color: #57606a; text-align
   max-width: 22rem; }
 td.k-missing { color: #8c959f; text-align: center; }
 td.k-n-m { color: #57606a; text-align: center; font-style: italic; }
-td.f-noisy, td.f-unstable { background: #fff0e0; }
+td.f-noisy, td.f-unstable, td.f-degraded { background: #fff0e0; }
 .notices { background: #fff4ce; border: 1px solid #d4a72c; border-radius: 4px;
   padding: 0.4rem 1rem 0.4rem 1.8rem; margin: 0.6rem 0; font-size: 0.9rem; }
 ul.workload-notes { font-size: 0.88rem; color: #57606a; margin: 0.2rem 0 0.6rem; }

@@ -17,6 +17,7 @@ from benchbench.report import efficiency, formats
 from benchbench.report.abstraction import abstraction_tables
 from benchbench.report.data import ReportData
 from benchbench.report.findings import Finding, findings
+from benchbench.report.flags import MARK_DEGRADED
 from benchbench.report.tables import Table, row_label, workload_notes, workload_tables
 
 DEFAULT_TITLE = "benchbench report"
@@ -127,7 +128,7 @@ def build(
 
 def notices(data: ReportData) -> list[str]:
     """What a reader must know before the tables: files that could not be read, results left
-    out, noisy cells."""
+    out, noisy cells, backends that ran degraded."""
     found = [f"Unreadable result file skipped: {message}" for message in data.skipped]
     if data.superseded:
         found.append(
@@ -139,6 +140,12 @@ def notices(data: ReportData) -> list[str]:
         found.append(
             f"{noisy} of {len(data.cells)} cells were noisy (†): other processes used their "
             "CPUs while they trained; their timings are marked in every table."
+        )
+    degraded = data.cells[data.cells["degraded_flag"]]
+    for (backend, machine), group in degraded.groupby(["backend", "machine"], sort=True):
+        found.append(
+            f"{backend} ran degraded on {machine} ({MARK_DEGRADED}, {len(group)} cells): "
+            f"{group['degraded'].iloc[0]}. Its timings are pessimistic against the others."
         )
     return found
 
