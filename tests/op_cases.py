@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchbench.backend import NON_DIFFERENTIABLE_OPS
+from benchbench.backend_ops import NON_DIFFERENTIABLE_OPS
 
 #: Rows looked up by the gather cases: repeated ids, so their gradients must add up.
 IDS = np.array([[0, 3, 3, 1], [4, 0, 3, 2]], dtype=np.int32)

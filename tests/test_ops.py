@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchbench.backend import OPS
+from benchbench.backend_ops import OPS
 from tests.op_cases import CASES, DIFFERENTIABLE, output_shape, scalarize
 
 VALUE_TOL = {"rtol": 1e-5, "atol": 1e-6}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchbench import Input, Model, ModelBuildError, Sequential, registry
-from benchbench.backend import RNN_PATH_ENV, RNN_PATHS
+from benchbench.backend_ops import RNN_PATH_ENV, RNN_PATHS
 from benchbench.errors import BenchbenchError
 from benchbench.layers import (
     GRU,

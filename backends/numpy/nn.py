@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from backends.numpy.core import constant, make, unbroadcast, value
-from benchbench.backend import padding_amounts
+from benchbench.backend_ops import padding_amounts
 
 _rng = np.random.default_rng(0)
 

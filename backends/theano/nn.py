@@ -17,7 +17,7 @@ from backends.theano.engine import SharedVariable, T, abs_, uniform
 from backends.theano.engine import log_softmax as _log_softmax
 from backends.theano.engine import sigmoid as _sigmoid
 from backends.theano.engine import softmax as _softmax
-from benchbench.backend import padding_amounts
+from benchbench.backend_ops import padding_amounts
 
 _seeds = np.random.SeedSequence(0)
 #: (rng, next_rng) pairs of the dropout layers in the graph being built; the code that compiles

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from benchbench.backend import padding_amounts
+from benchbench.backend_ops import padding_amounts
 
 negative = torch.neg
 exp = torch.exp

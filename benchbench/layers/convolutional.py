@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchbench import activations
-from benchbench.backend import padding_amounts
+from benchbench.backend_ops import padding_amounts
 from benchbench.layers.base import Layer, WeightSpec, int_tuple
 
 PADDINGS = ("valid", "same")

@@ -48,7 +48,7 @@ class Recurrent(Layer):
     """What SimpleRNN, LSTM and GRU share (Keras 2.0 called this base `Recurrent` too; Keras's
     `RNN(cell)` wrapper is not provided); subclasses set `kind`, `gates` and the step."""
 
-    kind = ""  #: name of the fused op (`benchbench.backend.FUSED_RNN_OPS`)
+    kind = ""  #: name of the fused op (`benchbench.backend_ops.FUSED_RNN_OPS`)
     gates = 1
     states = 1
     _allowed = Layer._allowed + (
