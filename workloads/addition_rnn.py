@@ -74,5 +74,5 @@ WORKLOAD = Workload(
         "the 30 epochs of the default setting, where a development run reached 0.997",
     ),
     label_shape=(DIGITS + 1,),
-    in_default_run=False,  # its default setting takes most of an hour on two cores
+    in_default_run=False,  # about 20 minutes on two cores for the five backends together
 )

@@ -69,5 +69,5 @@ WORKLOAD = Workload(
         "91%; the authors' 2024 notebook 89.1% after 6,000 steps (peak 90.3%); band of a few "
         "points either side",
     ),
-    in_default_run=False,  # about ten minutes on two cores for every backend together
+    in_default_run=False,  # about 6 minutes on two cores for the five backends together
 )

@@ -3,12 +3,13 @@
 Keras's script draws 50,000 distinct questions ``a+b`` (each number has 1 to 3 digits, the count
 and every digit uniform, so leading zeros make shorter numbers; a pair and its swap count as one
 question), pads each with spaces to 7 characters and reverses it (``'12+345 '`` becomes
-``' 543+21'``; the script's comment shows two spaces, one too many), pads the answer to 4 characters, one-hot encodes both over the 12 characters
-``'0123456789+ '`` (sorted: ``' +0123456789'``), shuffles, and holds out the last tenth (5,000)
-for validation. The same here, from ``numpy.random.RandomState(seed)`` with the cell's seed
-(Keras's script uses NumPy's unseeded global generator, so no run of it is reproducible), in
-batches of candidates rather than one question at a time: the questions follow the script's
-distribution, not its sequence of draws.
+``' 543+21'``; the script's comment shows two spaces, one too many), pads the answer to 4
+characters, one-hot encodes both over the 12 characters ``'0123456789+ '`` (sorted:
+``' +0123456789'``), shuffles, and holds out the last tenth (5,000) for validation. The same
+here, from ``numpy.random.RandomState(seed)`` with the cell's seed (Keras's script uses
+NumPy's unseeded global generator, so no run of it is reproducible), in batches of candidates
+rather than one question at a time: the questions follow the script's distribution, not its
+sequence of draws.
 """
 
 from __future__ import annotations
