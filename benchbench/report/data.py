@@ -241,6 +241,7 @@ def aggregate(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
     ran = cells.assign(ran=cells["status"] == "ok")
     total = ran.groupby(GROUP).agg(n=("ran", "size"), n_ran=("ran", "sum"))
     ok = cells[(cells["status"] == "ok") & cells[metric].notna()]
+    ok = ok.assign(is_degraded=ok["degraded"] != "")
     values = ok.groupby(GROUP).agg(
         median=(metric, "median"),
         lo=(metric, "min"),
@@ -248,7 +249,7 @@ def aggregate(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
         n_ok=(metric, "count"),
         n_noisy=("noisy", "sum"),
         n_unstable=("unstable", "sum"),
-        n_degraded=("degraded_flag", "sum"),
+        n_degraded=("is_degraded", "sum"),
     )
     if metric in EPOCH_RANGED:
         inner = ok.groupby(GROUP).agg(
@@ -311,7 +312,6 @@ def _row(r: CellResult, index: int, setting: str) -> dict:
         "noisy": r.noisy,
         "unstable": r.unstable,
         "degraded": r.degraded,
-        "degraded_flag": bool(r.degraded),
         "others_cpu": measured.others_cpu if measured else None,
         "epoch_time_cv": r.timing.epoch_time_cv if r.timing else None,
     }

@@ -141,7 +141,7 @@ def notices(data: ReportData) -> list[str]:
             f"{noisy} of {len(data.cells)} cells were noisy (†): other processes used their "
             "CPUs while they trained; their timings are marked in every table."
         )
-    degraded = data.cells[data.cells["degraded_flag"]]
+    degraded = data.cells[data.cells["degraded"] != ""]
     for (backend, machine), group in degraded.groupby(["backend", "machine"], sort=True):
         found.append(
             f"{backend} ran degraded on {machine} ({MARK_DEGRADED}, {len(group)} cells): "
