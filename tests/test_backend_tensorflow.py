@@ -123,6 +123,17 @@ def test_jit_option_compiles_with_xla_and_agrees(monkeypatch):
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)
 
 
+def test_rules_written_with_assigns_are_fused_by_xla_the_kernel_ones_are_not():
+    from backends.tensorflow.optim import fused_update
+    from benchbench.optimizers import SGD, Adagrad, RMSprop
+
+    for optimizer in (Adam(), RMSprop()):  # a dozen elementwise kernels: one XLA pass
+        update = fused_update(optimizer)
+        assert getattr(update, "_jit_compile", None) is True, type(optimizer).__name__
+    for optimizer in (SGD(), Adagrad()):  # one ResourceApply* kernel already
+        assert not hasattr(fused_update(optimizer), "_jit_compile")
+
+
 def test_dropout_rng_is_stateless_per_step_and_layer(K):
     assert not K.capabilities.stateful_rng
     x = np.ones((64, 64), dtype=np.float32)

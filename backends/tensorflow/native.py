@@ -42,7 +42,7 @@ def _affine(layer, w, op, activation):
 
 def _matmul(x, kernel):
     """A Dense's product, on the last axis of a sequence too (TimeDistributed)."""
-    return tf.matmul(x, kernel) if x.shape.rank == 2 else tf.einsum("...f,fg->...g", x, kernel)
+    return native_rnn.matmul_last(x, kernel)
 
 
 def _dropout(rate):

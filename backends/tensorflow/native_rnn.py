@@ -26,6 +26,15 @@ GATES = {
 }
 
 
+def matmul_last(x, kernel):
+    """`x` times `kernel` on its last axis, as one 2-D ``MatMul`` over the rows of every step
+    (an ``einsum`` there is a batched product whose kernel gradient is a sum over the batch)."""
+    if x.shape.rank == 2:
+        return tf.matmul(x, kernel)
+    rows = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), kernel)
+    return tf.reshape(rows, tf.concat([tf.shape(x)[:-1], tf.shape(kernel)[-1:]], 0))
+
+
 def _lstm_step(gate, w):
     def step(states, projected):
         h, c = states
@@ -67,7 +76,9 @@ def _loop(step, projected, states, reverse: bool, aligned: bool):
     order they are computed."""
     steps = projected.shape[1]
     time_major = tf.transpose(projected, [1, 0, 2])
-    inputs = tf.TensorArray(projected.dtype, size=steps).unstack(time_major)
+    inputs = tf.TensorArray(
+        projected.dtype, size=steps, element_shape=time_major.shape[1:]
+    ).unstack(time_major)
     outputs = tf.TensorArray(projected.dtype, size=steps)
 
     def body(t, states, outputs):
@@ -76,7 +87,10 @@ def _loop(step, projected, states, reverse: bool, aligned: bool):
         return t + 1, states, outputs.write(index if aligned else t, h)
 
     _, states, outputs = tf.while_loop(
-        lambda t, *_: t < steps, body, (tf.constant(0), states, outputs)
+        lambda t, *_: t < steps,
+        body,
+        (tf.constant(0), states, outputs),
+        maximum_iterations=steps,  # the gradient's accumulators are reserved, not grown
     )
     return states[0], outputs.stack()
 
@@ -84,7 +98,7 @@ def _loop(step, projected, states, reverse: bool, aligned: bool):
 def _direction(inner, w, x, reverse: bool, aligned: bool):
     gate = GATES[inner.recurrent_activation]
     lstm = isinstance(inner, L.LSTM)
-    projected = tf.einsum("btf,fg->btg", x, w[0])
+    projected = matmul_last(x, w[0])
     if inner.use_bias:
         projected = projected + (w[2][0] if getattr(inner, "reset_after", False) else w[2])
     zeros = tf.zeros((tf.shape(x)[0], inner.units), x.dtype)
@@ -135,7 +149,7 @@ def layer_fn(layer, w, activation: str, dense):
             raise lanes.unknown_layer(LANE, layer.layer)
         return dense(layer.layer, activation)
     if isinstance(layer, L.RepeatVector):
-        return lambda xs, seed: tf.repeat(xs[0][:, None, :], layer.n, axis=1)
+        return lambda xs, seed: tf.tile(xs[0][:, None, :], [1, layer.n, 1])
     if isinstance(layer, L.GlobalAveragePooling1D):
         return lambda xs, seed: tf.reduce_mean(xs[0], axis=1)
     if isinstance(layer, L.GlobalMaxPooling1D):

@@ -15,7 +15,11 @@ the same rule:
 RMSprop has no such kernel (``ResourceApplyRMSProp`` divides by ``sqrt(a + epsilon)``, Keras 2
 by ``sqrt(a) + epsilon``), and ``ResourceApplyAdam`` forms ``1 - beta_2`` in float32 from a
 float32 ``beta_2`` (1.3e-5 off for 0.999, so the first update is 6.5e-6 off the other backends):
-both are written with in-place ``assign``/``assign_sub``. The learning rate (Adam's with its bias
+both are written with in-place ``assign``/``assign_sub``, and their update is compiled with XLA
+(a ``jit_compile=True`` function called from the step, compiled or not): XLA fuses the dozen
+elementwise kernels into one pass over each weight. On imdb_bilstm's 20,000 x 128 embedding,
+Adam by assigns took 8.7 ms a step without XLA, 3.5 ms with it, ``ResourceApplyAdam`` 3.2 ms
+(one process, interleaved). The learning rate (Adam's with its bias
 correction folded in) is the step's first `Optimizer.scalars` value, fed in from the host. The
 equivalence tests check every rule against the NumPy reference step by step.
 """
@@ -77,6 +81,8 @@ def _rmsprop(opt, var, grad, slots, lr):
     var.assign_sub(lr * grad / (tf.sqrt(acc) + opt.epsilon))
 
 
+ASSIGNED = frozenset({_adam, _rmsprop})  # written with assigns: XLA fuses them
+
 FUSED = {
     O.SGD: _sgd,
     O.RMSprop: _rmsprop,
@@ -98,4 +104,6 @@ def fused_update(optimizer):
         for var, grad, var_slots in zip(params, grads, slots, strict=True):
             rule(optimizer, var, grad, var_slots, scalars[0])
 
+    if rule in ASSIGNED:
+        return tf.function(update, jit_compile=True, autograph=False)
     return update
