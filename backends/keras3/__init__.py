@@ -31,6 +31,8 @@ from benchbench.errors import LaneUnsupported
 FRAMEWORKS = ("tensorflow", "jax", "torch")
 #: Keras's ``steps_per_execution`` per framework where several steps per compiled call measured
 #: faster (PyTorch supports only 1); ``$BENCHBENCH_KERAS3_STEPS_PER_EXECUTION`` overrides it.
+#: None does on the development CPU: keras3:jax with 8 against 1, ABBA, two runs each, was
+#: within the run-to-run spread on all five CPU workloads (README, "Reference lanes").
 STEPS_PER_EXECUTION: dict[str, int] = {}
 STEPS_ENV = "BENCHBENCH_KERAS3_STEPS_PER_EXECUTION"
 
