@@ -267,14 +267,27 @@ def eval_mode():
 EXCLUDED_REWRITES = ("local_dot22_to_dot22scalar",)
 
 
+#: The C VM's linker is cloned without garbage collection (Theano's documented speed setting,
+#: ``allow_gc=False``): a compiled step keeps its intermediate buffers from one call to the next
+#: instead of freeing and allocating them around every op. Adapter and native lane alike went
+#: 1.3x faster on mnist_cnn's train step and 1.2x on mnist1d_gru's (one process, interleaved), at
+#: the cost of holding those buffers between steps.
+STEP_LINK_KWARGS = {"allow_gc": False}
+
+
 def compile_mode(name):
     """The mode object steps are compiled with: the named mode (None: the engine's default)
-    without `EXCLUDED_REWRITES`."""
+    without `EXCLUDED_REWRITES`; the default C VM ('CVM') with `STEP_LINK_KWARGS`."""
     mode = lib.compile.mode.get_mode(name) if name else lib.compile.mode.get_default_mode()
+    if PYTENSOR and name == "CVM":
+        mode = mode.clone(link_kwargs=STEP_LINK_KWARGS)
     return mode.excluding(*EXCLUDED_REWRITES)
 
 
 def describe_mode(name) -> str:
     resolved = compile_mode(name)
     excluded = ", ".join(EXCLUDED_REWRITES)
-    return f"{name or config.mode} (linker {type(resolved.linker).__name__}; without {excluded})"
+    linker = type(resolved.linker).__name__
+    if getattr(resolved.linker, "allow_gc", True) is False:
+        linker += ", allow_gc=False"
+    return f"{name or config.mode} (linker {linker}; without {excluded})"
