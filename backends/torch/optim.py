@@ -13,9 +13,9 @@ instead of five or six. They compute Keras 2's rule when handed a step count tha
 own schedule off: Adam's bias correction is 1 at step ``inf`` (``1 - beta ** inf``), so
 PyTorch's epsilon-after-correction becomes Keras 2's epsilon beside ``sqrt(v)``, with the
 corrected learning rate from the host; Adagrad runs with ``lr_decay`` 0 at step 1, Keras 2's
-decay being in that learning rate too. On
-weights of about imdb_bilstm's sizes (a 20,000 x 128 embedding, LSTM and Dense kernels) Adam
-took 0.95 ms a step fused, 3.35 ms in foreach kernels (one process, interleaved, 2 threads).
+decay being in that learning rate too. On weights of about imdb_bilstm's sizes (a 20,000 x 128
+embedding, LSTM and Dense kernels) Adam took 0.95 ms a step fused, 3.35 ms in foreach kernels
+(one process, interleaved, 2 threads).
 """
 
 from __future__ import annotations
